@@ -1,0 +1,5 @@
+"""`python -m threadkeep` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,67 @@
+"""The application factory: `create_app(settings)` builds one complete threadkeep instance.
+
+Owns wiring only: the database, the store and other runtime state are created in the lifespan and hung on
+`app.state`; middleware, error handlers and the route table are installed here. Nothing is module-level,
+so tests can run many apps side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import __version__, errors, migrate
+from .database import Database
+from .projects import ProjectStore
+from .routes import health, projects, search, sessions, transcript
+from .search import SessionSearch
+from .security import SecurityMiddleware
+from .settings import Settings
+from .store import SessionStore
+
+log = logging.getLogger("threadkeep")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.default_workspace.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        try:
+            revision = await migrate.upgrade(db)
+            store = SessionStore(db)
+            stale = await store.clear_stale_streams()
+            if stale:
+                log.warning("cleared %d turn(s) left running by an earlier process", stale)
+            app.state.db = db
+            app.state.store = store
+            app.state.projects = ProjectStore(db)
+            app.state.search = SessionSearch(db)
+            log.info("threadkeep %s ready: %s database at revision %s", __version__, db.dialect, revision)
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="threadkeep",
+        version=__version__,
+        summary="Persistent chat sessions for LLM agents; session API compatible with hermes-webui.",
+        lifespan=lifespan,
+        # hermes clients do not always send Content-Type: a body without one is read as JSON.
+        strict_content_type=False,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for module in (health, sessions, transcript, search, projects):
+        app.include_router(module.router)
+    app.add_middleware(
+        SecurityMiddleware,
+        bound_host=settings.host,
+        allowed_hosts=settings.allowed_hosts,
+        max_body=settings.max_body_bytes,
+    )
+    return app

@@ -1,0 +1,119 @@
+"""The `threadkeep` command line: serve, db upgrade, export, import, version.
+
+Owns argument parsing and turning flags into Settings (flags > THREADKEEP_* env vars > defaults); the work
+itself is done by the app, the store and `importing`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(help="threadkeep: persistent chat sessions for LLM agents.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the database and workspace live.")]
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="sqlite:///path.db or postgresql://user@host/db")
+]
+
+
+def _settings(**flags: Any) -> Any:
+    from .settings import Settings
+
+    return Settings(**{k: v for k, v in flags.items() if v is not None})
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8787).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    workspace: Annotated[Path | None, typer.Option(help="Default workspace directory.")] = None,
+) -> None:
+    """Run the server (migrations are applied on start)."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url, workspace=workspace)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Apply pending schema migrations."""
+    from . import migrate
+    from .database import Database
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def _run() -> str | None:
+        db = Database(settings.resolved_database_url)
+        try:
+            return await migrate.upgrade(db)
+        finally:
+            await db.dispose()
+
+    typer.echo(f"database at revision {asyncio.run(_run())}")
+
+
+@app.command()
+def export(
+    session_id: str,
+    format: Annotated[str, typer.Option("--format", help="json or md")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export one session as JSON or Markdown."""
+    from .importing import export_session
+
+    if format not in ("json", "md"):
+        raise typer.BadParameter("format must be json or md", param_hint="--format")
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    code = asyncio.run(export_session(settings, session_id, format, output))
+    raise typer.Exit(code)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Export files, hermes session files or sessions/ dirs.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import sessions from threadkeep exports and hermes-webui session files."""
+    from .importing import import_paths
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    code = asyncio.run(import_paths(settings, paths))
+    raise typer.Exit(code)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"threadkeep {__version__}")
+
+
+def main() -> None:
+    app()

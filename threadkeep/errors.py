@@ -1,0 +1,97 @@
+"""Domain errors and how every failure becomes a JSON `{"error": ...}` reply.
+
+Owns the exception types the store and handlers raise (each with its HTTP status) and the exception
+handlers installed by `create_app`: bad input is a clear 4xx, an unexpected failure a logged 500 with a
+generic message, never a traceback on the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from .responses import reply
+
+log = logging.getLogger("threadkeep.errors")
+
+
+class ApiError(Exception):
+    """An error a client caused or must know about; `status` is its HTTP status."""
+
+    status = 400
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+def error_response(status: int, message: str, **extra: Any) -> Response:
+    return reply({"error": message, **extra}, status)
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+    where = ".".join(loc) or "request"
+    kind = first.get("type", "")
+    if not loc and kind in ("model_attributes_type", "dict_type", "model_type"):
+        return "request body must be a JSON object"
+    if not loc and kind == "missing":
+        return "request body is required (a JSON object)"
+    if kind == "missing":
+        return f"{where} is required"
+    if kind == "json_invalid":
+        return "request body is not valid JSON"
+    return f"{where}: {first.get('msg', 'invalid value')}"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every exception into a JSON error reply."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, exc.message, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
+        return error_response(400, _describe_validation(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "Not found", 405: "Method not allowed"}
+        message = exc.detail if isinstance(exc.detail, str) and exc.status_code not in messages else None
+        return error_response(exc.status_code, message or messages.get(exc.status_code, "HTTP error"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(500, "Internal server error")

@@ -1,0 +1,65 @@
+"""Settings: what an instance is told at start-up (CLI flags > THREADKEEP_* env vars > defaults).
+
+Owns the names, types and defaults of every setting, and derived values (database URL, workspace dir,
+allowed workspace roots). Nothing reads settings from a global: `create_app(settings)` passes them on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("threadkeep", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="THREADKEEP_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    workspace: Path | None = None
+    # Workspaces must lie under one of these (default: the home directory, the data dir, the default workspace).
+    workspace_roots: list[Path] = Field(default_factory=list)
+    # Extra Host header values accepted besides the bound host and localhost (e.g. a reverse proxy's name).
+    allowed_hosts: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    sqlite_synchronous: str = "NORMAL"
+    log_level: str = "info"
+    access_log: bool = True
+
+    @field_validator("data_dir", "workspace", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _synchronous(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError("sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'threadkeep.db'}"
+
+    @property
+    def default_workspace(self) -> Path:
+        return self.workspace if self.workspace is not None else self.data_dir / "workspace"
+
+    @property
+    def resolved_workspace_roots(self) -> list[Path]:
+        if self.workspace_roots:
+            return [p.expanduser().resolve() for p in self.workspace_roots]
+        return [Path.home().resolve(), self.data_dir, self.default_workspace.resolve()]

@@ -1,0 +1,420 @@
+"""The session store: sessions and their messages, spoken to in domain verbs.
+
+Owns every read and write of the `sessions`, `messages` and `deleted_sessions` tables. Each mutation of a
+session is one transaction that first locks the session (row lock on PostgreSQL, the single writer on SQLite),
+so concurrent retries/undos each remove exactly one turn. Messages are rows: appends are O(1) and cuts delete a
+seq range, so their cost follows what they remove, not the transcript length. Search and projects have their
+own modules.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .database import Database
+from .errors import BadRequest, NotFound
+from .messages import Message, preview
+from .schema import deleted_sessions, messages, sessions
+from .sessions import DEFAULT_TITLE, Session, new_session_id
+
+SESSION_NOT_FOUND = "Session not found"
+
+
+@dataclass(slots=True)
+class Cut:
+    """What a retry or undo removed."""
+
+    removed_count: int
+    last_user_text: str
+
+    @property
+    def removed_preview(self) -> str:
+        return preview(self.last_user_text)
+
+
+@dataclass(slots=True)
+class Page:
+    sessions: list[Session]
+    next_cursor: str | None
+
+
+@dataclass(slots=True)
+class MessagePage:
+    session: Session
+    messages: list[Message]
+    has_more: bool
+
+
+def encode_cursor(updated_at: float, session_id: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([updated_at, session_id])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        updated_at, session_id = orjson.loads(raw)
+        if not isinstance(session_id, str) or not isinstance(updated_at, int | float):
+            raise ValueError
+        return float(updated_at), session_id
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise BadRequest("cursor is not a valid cursor from a previous page") from exc
+
+
+class SessionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    async def get(self, session_id: str) -> Session:
+        async with self.db.read() as conn:
+            return await self._load(conn, session_id)
+
+    async def page_of_messages(
+        self, session_id: str, *, limit: int | None = None, before: int | None = None
+    ) -> MessagePage:
+        """The session and its messages: all of them, or the `limit` newest before seq `before`."""
+        async with self.db.read() as conn:
+            session = await self._load(conn, session_id)
+            query = select(messages).where(messages.c.session_id == session_id)
+            if before is not None:
+                query = query.where(messages.c.seq < before)
+            if limit is None:
+                rows = (await conn.execute(query.order_by(messages.c.seq))).all()
+                return MessagePage(session, [Message.from_row(r) for r in rows], has_more=False)
+            rows = (await conn.execute(query.order_by(messages.c.seq.desc()).limit(limit + 1))).all()
+            has_more = len(rows) > limit
+            return MessagePage(session, [Message.from_row(r) for r in reversed(rows[:limit])], has_more)
+
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        archived: bool | None = None,
+        pinned: bool | None = None,
+        project_id: str | None = None,
+    ) -> Page:
+        """Sessions, newest activity first. With `limit`, one keyset page and the cursor of the next."""
+        query = select(sessions)
+        if archived is not None:
+            query = query.where(sessions.c.archived == archived)
+        if pinned is not None:
+            query = query.where(sessions.c.pinned == pinned)
+        if project_id is not None:
+            query = query.where(sessions.c.project_id == project_id)
+        if cursor is not None:
+            after = decode_cursor(cursor)
+            query = query.where(tuple_(sessions.c.updated_at, sessions.c.id) < tuple_(*after))
+        query = query.order_by(sessions.c.updated_at.desc(), sessions.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit + 1)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        found = [Session.from_row(r) for r in rows]
+        if limit is not None and len(found) > limit:
+            last = found[limit - 1]
+            return Page(found[:limit], encode_cursor(last.updated_at, last.id))
+        return Page(found, None)
+
+    async def is_deleted(self, session_id: str) -> bool:
+        async with self.db.read() as conn:
+            query = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
+            return (await conn.execute(query)).first() is not None
+
+    # -- creating ------------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        workspace: str,
+        title: str | None = None,
+        model: str | None = None,
+        profile: str | None = None,
+        project_id: str | None = None,
+        pinned: bool = False,
+        archived: bool = False,
+        messages_: Sequence[Message] = (),
+        tool_calls: list[Any] | None = None,
+        session_id: str | None = None,
+        created_at: float | None = None,
+    ) -> Session:
+        """A new session, with its initial messages, in one transaction.
+
+        `session_id` keeps an id from an import; an id that was deleted here is refused, so a deleted
+        session never comes back.
+        """
+        now = time.time()
+        created = created_at if created_at is not None else now
+        async with self.db.write() as conn:
+            if session_id is None:
+                session_id = new_session_id()
+            else:
+                await self._refuse_taken_id(conn, session_id)
+            last_at = messages_[-1].created_at if messages_ else None
+            row = {
+                "id": session_id,
+                "title": title or DEFAULT_TITLE,
+                "workspace": workspace,
+                "model": model,
+                "profile": profile,
+                "project_id": project_id,
+                "pinned": pinned,
+                "archived": archived,
+                "input_tokens": sum(m.input_tokens or 0 for m in messages_),
+                "output_tokens": sum(m.output_tokens or 0 for m in messages_),
+                "estimated_cost": 0.0,
+                "message_count": len(messages_),
+                "next_seq": len(messages_),
+                "tool_calls": orjson.dumps(tool_calls or []).decode(),
+                "created_at": created,
+                "updated_at": max(now, created),
+                "last_message_at": last_at,
+                "active_stream_id": None,
+                "version": 1,
+            }
+            await conn.execute(insert(sessions), [row])
+            if messages_:
+                await conn.execute(insert(messages), [m.to_row(session_id, i) for i, m in enumerate(messages_)])
+            return await self._load(conn, session_id)
+
+    async def _refuse_taken_id(self, conn: AsyncConnection, session_id: str) -> None:
+        tomb = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
+        if (await conn.execute(tomb)).first() is not None:
+            raise SessionDeleted(f"session {session_id} was deleted and cannot be recreated")
+        live = select(sessions.c.id).where(sessions.c.id == session_id)
+        if (await conn.execute(live)).first() is not None:
+            raise SessionExists(f"session {session_id} already exists")
+
+    async def branch(self, session_id: str, keep_count: int | None = None) -> Session:
+        """A new session holding a copy of the first `keep_count` messages (default: all)."""
+        if keep_count is not None and keep_count < 0:
+            raise BadRequest("keep_count must be >= 0")
+        now = time.time()
+        async with self._mutate(session_id) as (conn, source):
+            keep = source.message_count if keep_count is None else min(keep_count, source.message_count)
+            new_id = new_session_id()
+            cols = [c for c in messages.c if c.name not in ("id", "session_id")]
+            copy = select(literal(new_id), *cols).where(
+                messages.c.session_id == session_id, messages.c.seq < keep
+            )
+            await conn.execute(
+                insert(sessions).from_select(
+                    list(sessions.c.keys()),
+                    select(
+                        literal(new_id).label("id"),
+                        (sessions.c.title + " (branch)").label("title"),
+                        *[c for c in sessions.c if c.name not in ("id", "title")],
+                    ).where(sessions.c.id == session_id),
+                )
+            )
+            await conn.execute(
+                insert(messages).from_select(["session_id", *[c.name for c in cols]], copy)
+            )
+            last = await self._last_message_at(conn, new_id, keep)
+            usage = await self._usage_of(conn, new_id)
+            await conn.execute(
+                update(sessions)
+                .where(sessions.c.id == new_id)
+                .values(
+                    message_count=keep,
+                    next_seq=keep,
+                    last_message_at=last,
+                    created_at=now,
+                    updated_at=now,
+                    pinned=False,
+                    archived=False,
+                    active_stream_id=None,
+                    version=1,
+                    **usage,
+                )
+            )
+            return await self._load(conn, new_id)
+
+    # -- changing messages ---------------------------------------------------------------------------
+
+    async def append(self, session_id: str, new: Sequence[Message], **usage_delta: float) -> Session:
+        """Add messages at the end of the transcript (O(len(new)), whatever the transcript length)."""
+        now = time.time()
+        async with self._mutate(session_id) as (conn, session):
+            start = session.next_seq
+            if new:
+                await conn.execute(insert(messages), [m.to_row(session_id, start + i) for i, m in enumerate(new)])
+            values: dict[str, Any] = {
+                "message_count": sessions.c.message_count + len(new),
+                "next_seq": start + len(new),
+                "input_tokens": sessions.c.input_tokens
+                + sum(m.input_tokens or 0 for m in new)
+                + int(usage_delta.get("input_tokens", 0)),
+                "output_tokens": sessions.c.output_tokens
+                + sum(m.output_tokens or 0 for m in new)
+                + int(usage_delta.get("output_tokens", 0)),
+                "estimated_cost": sessions.c.estimated_cost + float(usage_delta.get("estimated_cost", 0.0)),
+            }
+            if new:
+                values["last_message_at"] = new[-1].created_at
+            return await self._touch(conn, session_id, now, **values)
+
+    async def retry(self, session_id: str) -> Cut:
+        """Cut the transcript just before its last user message; that message's text is returned."""
+        return await self._cut_last_turn(session_id, "No previous message to retry.")
+
+    async def undo(self, session_id: str) -> Cut:
+        """Remove the last turn (the last user message and everything after it)."""
+        return await self._cut_last_turn(session_id, "Nothing to undo.")
+
+    async def _cut_last_turn(self, session_id: str, nothing_message: str) -> Cut:
+        async with self._mutate(session_id) as (conn, session):
+            query = (
+                select(messages.c.seq, messages.c.text)
+                .where(messages.c.session_id == session_id, messages.c.role == "user")
+                .order_by(messages.c.seq.desc())
+                .limit(1)
+            )
+            last_user = (await conn.execute(query)).first()
+            if last_user is None:
+                raise NothingToRemove(nothing_message)
+            removed = await self._cut_at(conn, session, last_user.seq)
+            return Cut(removed_count=removed, last_user_text=last_user.text)
+
+    async def truncate(self, session_id: str, keep_count: int) -> Session:
+        """Keep the first `keep_count` messages and remove the rest."""
+        if keep_count < 0:
+            raise BadRequest("keep_count must be >= 0")
+        async with self._mutate(session_id) as (conn, session):
+            if keep_count < session.next_seq:
+                await self._cut_at(conn, session, keep_count)
+            return await self._load(conn, session_id)
+
+    async def clear(self, session_id: str) -> Session:
+        """Remove every message; the session itself, its title and settings stay."""
+        async with self._mutate(session_id) as (conn, session):
+            await self._cut_at(conn, session, 0)
+            values = {"input_tokens": 0, "output_tokens": 0, "estimated_cost": 0.0, "tool_calls": "[]"}
+            return await self._touch(conn, session_id, time.time(), **values)
+
+    async def _cut_at(self, conn: AsyncConnection, session: Session, seq: int) -> int:
+        """Delete messages with seq >= `seq`; the session's counters follow. Returns how many went."""
+        result = await conn.execute(
+            delete(messages).where(messages.c.session_id == session.id, messages.c.seq >= seq)
+        )
+        removed = int(result.rowcount or 0)
+        last = await self._last_message_at(conn, session.id, seq)
+        await self._touch(
+            conn,
+            session.id,
+            time.time(),
+            message_count=sessions.c.message_count - removed,
+            next_seq=seq,
+            last_message_at=last,
+        )
+        return removed
+
+    async def _last_message_at(self, conn: AsyncConnection, session_id: str, end: int) -> float | None:
+        if end <= 0:
+            return None
+        query = select(messages.c.created_at).where(messages.c.session_id == session_id, messages.c.seq == end - 1)
+        return (await conn.execute(query)).scalar()
+
+    async def _usage_of(self, conn: AsyncConnection, session_id: str) -> dict[str, int]:
+        query = select(
+            func.coalesce(func.sum(messages.c.input_tokens), 0),
+            func.coalesce(func.sum(messages.c.output_tokens), 0),
+        ).where(messages.c.session_id == session_id)
+        row = (await conn.execute(query)).one()
+        return {"input_tokens": int(row[0]), "output_tokens": int(row[1])}
+
+    # -- changing session fields ---------------------------------------------------------------------
+
+    async def patch(self, session_id: str, **values: Any) -> Session:
+        """Set session fields (title, workspace, model, pinned, archived, project_id, ...) in one statement."""
+        now = time.time()
+        async with self.db.write() as conn:
+            return await self._touch(conn, session_id, now, **values)
+
+    async def set_active_stream(self, session_id: str, stream_id: str | None) -> Session:
+        async with self.db.write() as conn:
+            return await self._touch(conn, session_id, None, active_stream_id=stream_id)
+
+    async def delete(self, session_id: str) -> bool:
+        """Delete a session and its messages for good; idempotent. True when something was deleted."""
+        async with self.db.write() as conn:
+            result = await conn.execute(delete(sessions).where(sessions.c.id == session_id))
+            known = (
+                await conn.execute(select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id))
+            ).first()
+            if known is None:
+                await conn.execute(insert(deleted_sessions), [{"id": session_id, "deleted_at": time.time()}])
+            return bool(result.rowcount)
+
+    async def delete_empty(self) -> int:
+        """Delete every session with no messages (and no turn running); returns how many."""
+        async with self.db.write() as conn:
+            query = select(sessions.c.id).where(
+                sessions.c.message_count == 0, sessions.c.active_stream_id.is_(None)
+            )
+            ids = list((await conn.execute(query)).scalars())
+            if ids:
+                await conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
+                now = time.time()
+                await conn.execute(insert(deleted_sessions), [{"id": i, "deleted_at": now} for i in ids])
+            return len(ids)
+
+    async def clear_stale_streams(self) -> int:
+        """At start-up no turn can be running: forget every active_stream_id left by a crash."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(sessions).where(sessions.c.active_stream_id.is_not(None)).values(active_stream_id=None)
+            )
+            return int(result.rowcount or 0)
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _mutate(self, session_id: str) -> AsyncIterator[tuple[AsyncConnection, Session]]:
+        """One write transaction holding the session's lock, with the session as it is under that lock."""
+        async with self.db.write() as conn:
+            query = select(sessions).where(sessions.c.id == session_id)
+            if self.db.dialect == "postgresql":
+                query = query.with_for_update()
+            row = (await conn.execute(query)).first()
+            if row is None:
+                raise NotFound(SESSION_NOT_FOUND)
+            yield conn, Session.from_row(row)
+
+    async def _touch(self, conn: AsyncConnection, session_id: str, now: float | None, **values: Any) -> Session:
+        if now is not None:
+            values["updated_at"] = now
+        values["version"] = sessions.c.version + 1
+        query = update(sessions).where(sessions.c.id == session_id).values(**values).returning(*sessions.c)
+        row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(SESSION_NOT_FOUND)
+        return Session.from_row(row)
+
+    async def _load(self, conn: AsyncConnection, session_id: str) -> Session:
+        row: Row[Any] | None = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).first()
+        if row is None:
+            raise NotFound(SESSION_NOT_FOUND)
+        return Session.from_row(row)
+
+
+class NothingToRemove(BadRequest):
+    """Retry or undo found no user message to cut at."""
+
+
+class SessionDeleted(BadRequest):
+    status = 409
+
+
+class SessionExists(BadRequest):
+    status = 409
