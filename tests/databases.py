@@ -32,6 +32,8 @@ def postgres_unavailable() -> str | None:
             asyncio.run(_admin("SELECT 1"))
         except Exception as exc:  # any failure means: no usable server here
             _pg_reason = f"PostgreSQL not reachable at {PG_ADMIN_URL.split('@')[-1]}: {type(exc).__name__}"
+    if _pg_reason and os.environ.get("THREADKEEP_REQUIRE_SERVICES"):
+        raise RuntimeError(f"THREADKEEP_REQUIRE_SERVICES is set but {_pg_reason}")
     return _pg_reason
 
 
