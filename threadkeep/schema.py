@@ -94,3 +94,15 @@ deleted_sessions = Table(
     Column("id", String(64), primary_key=True),
     Column("deleted_at", Float, nullable=False),
 )
+
+queued_messages = Table(
+    "queued_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("session_id", String(64), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("content", Text, nullable=False),  # JSON: the user message content
+    Column("model", Text, nullable=True),
+    Column("attachments", Text, nullable=True),  # JSON list
+    Column("created_at", Float, nullable=False),
+    Index("ix_queued_messages_session", "session_id", "id"),
+)
