@@ -78,7 +78,30 @@ class SecurityMiddleware:
             await _refuse(send, 413, f"Request body is larger than {self.max_body} bytes")
             return
         csp = (_DOCS_CSP if scope["path"] in _DOCS_PATHS else _CSP).encode()
+        if length is None and scope["method"] not in _SAFE_METHODS:
+            # A chunked body has no declared size: read it here, so an oversized one is refused before the
+            # app sees any of it (and a body parser cannot turn the refusal into a generic 400).
+            body = await self._read_bounded(receive)
+            if body is None:
+                await _refuse(send, 413, f"Request body is larger than {self.max_body} bytes")
+                return
+            receive = _replay(body)
         await self.app(scope, self._limited(receive), _with_headers(send, csp))
+
+    async def _read_bounded(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     def _cross_origin(self, headers: dict[str, str], host_header: str) -> bool:
         origin = headers.get("origin") or headers.get("referer")
@@ -104,6 +127,19 @@ class SecurityMiddleware:
             return message
 
         return _receive
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def _receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return _receive
 
 
 def _with_headers(send: Send, csp: bytes) -> Send:
