@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import sys
 from pathlib import Path
+from collections.abc import Coroutine
 from typing import Annotated, Any
 
 import typer
@@ -26,9 +29,27 @@ DatabaseUrl = Annotated[
 
 
 def _settings(**flags: Any) -> Any:
+    from pydantic import ValidationError
+
     from .settings import Settings
 
-    return Settings(**{k: v for k, v in flags.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as exc:
+        typer.echo(f"error: invalid settings: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    """Run a command's coroutine; a database that cannot be reached is a one-line error, not a traceback."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    try:
+        return asyncio.run(coro)
+    except (DBAPIError, ArgumentError, OSError, ValueError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        typer.echo(f"error: cannot use the database: {reason}", err=True)
+        return 1
 
 
 @app.command()
@@ -55,6 +76,10 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=10,
     )
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler that was in
+    # place before it started: make that a clean exit rather than death by signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(0))
     uvicorn.Server(config).run()
 
 
@@ -67,14 +92,15 @@ def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> No
     settings = _settings(data_dir=data_dir, database_url=database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    async def _run() -> str | None:
+    async def _upgrade() -> int:
         db = Database(settings.resolved_database_url)
         try:
-            return await migrate.upgrade(db)
+            typer.echo(f"database at revision {await migrate.upgrade(db)}")
+            return 0
         finally:
             await db.dispose()
 
-    typer.echo(f"database at revision {asyncio.run(_run())}")
+    raise typer.Exit(_run(_upgrade()))
 
 
 @app.command()
@@ -91,7 +117,7 @@ def export(
     if format not in ("json", "md"):
         raise typer.BadParameter("format must be json or md", param_hint="--format")
     settings = _settings(data_dir=data_dir, database_url=database_url)
-    code = asyncio.run(export_session(settings, session_id, format, output))
+    code = _run(export_session(settings, session_id, format, output))
     raise typer.Exit(code)
 
 
@@ -105,7 +131,7 @@ def import_(
     from .importing import import_paths
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
-    code = asyncio.run(import_paths(settings, paths))
+    code = _run(import_paths(settings, paths))
     raise typer.Exit(code)
 
 

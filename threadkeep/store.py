@@ -341,6 +341,11 @@ class SessionStore:
         async with self.db.write() as conn:
             return await self._touch(conn, session_id, now, **values)
 
+    async def restore_fields(self, session_id: str, **values: Any) -> Session:
+        """Set fields as an import found them (timestamps, totals) without counting it as activity."""
+        async with self.db.write() as conn:
+            return await self._touch(conn, session_id, None, **values)
+
     async def set_active_stream(self, session_id: str, stream_id: str | None) -> Session:
         async with self.db.write() as conn:
             return await self._touch(conn, session_id, None, active_stream_id=stream_id)
