@@ -28,7 +28,7 @@ async def texts(store: Any, session_id: str) -> list[str]:
 
 
 async def test_create_and_get_round_trip(store: Any, tmp_path: Any) -> None:
-    session = await store.create(workspace=str(tmp_path), title="hello", model="m1", messages_=turns(2))
+    session = await store.create(workspace=str(tmp_path), title="hello", model="m1", messages=turns(2))
     assert len(session.id) == 12 and session.message_count == 4
     got = await store.get(session.id)
     assert (got.title, got.model, got.next_seq) == ("hello", "m1", 4)
@@ -52,7 +52,7 @@ async def test_append_is_contiguous_and_counts_usage(store: Any, tmp_path: Any) 
 
 async def test_retry_cuts_before_last_user_message(store: Any, tmp_path: Any) -> None:
     msgs = [*turns(2), Message(role="tool", content="tool output")]
-    session = await store.create(workspace=str(tmp_path), messages_=msgs)
+    session = await store.create(workspace=str(tmp_path), messages=msgs)
     cut = await store.retry(session.id)
     assert (cut.removed_count, cut.last_user_text) == (3, "user 1")
     assert await texts(store, session.id) == ["user 0", "reply 0"]
@@ -60,7 +60,7 @@ async def test_retry_cuts_before_last_user_message(store: Any, tmp_path: Any) ->
 
 async def test_undo_preview_is_forty_chars_and_ellipsis(store: Any, tmp_path: Any) -> None:
     long = "x" * 50
-    session = await store.create(workspace=str(tmp_path), messages_=[Message(role="user", content=long)])
+    session = await store.create(workspace=str(tmp_path), messages=[Message(role="user", content=long)])
     cut = await store.undo(session.id)
     assert cut.removed_preview == "x" * 40 + "..."
     with pytest.raises(NothingToRemove, match="Nothing to undo."):
@@ -68,7 +68,7 @@ async def test_undo_preview_is_forty_chars_and_ellipsis(store: Any, tmp_path: An
 
 
 async def test_retry_without_user_message_says_so(store: Any, tmp_path: Any) -> None:
-    session = await store.create(workspace=str(tmp_path), messages_=[Message(role="assistant", content="a")])
+    session = await store.create(workspace=str(tmp_path), messages=[Message(role="assistant", content="a")])
     with pytest.raises(NothingToRemove, match="No previous message to retry."):
         await store.retry(session.id)
 
@@ -76,13 +76,13 @@ async def test_retry_without_user_message_says_so(store: Any, tmp_path: Any) -> 
 async def test_list_of_parts_text_is_joined_by_one_space(store: Any, tmp_path: Any) -> None:
     parts = [{"type": "text", "text": "hello"}, {"type": "image_url", "image_url": {"url": "x"}},
              {"type": "text", "text": "world"}]
-    session = await store.create(workspace=str(tmp_path), messages_=[Message(role="user", content=parts)])
+    session = await store.create(workspace=str(tmp_path), messages=[Message(role="user", content=parts)])
     cut = await store.retry(session.id)
     assert cut.last_user_text == "hello world"
 
 
 async def test_truncate_keeps_first_messages(store: Any, tmp_path: Any) -> None:
-    session = await store.create(workspace=str(tmp_path), messages_=turns(3))
+    session = await store.create(workspace=str(tmp_path), messages=turns(3))
     await store.truncate(session.id, 3)
     assert await texts(store, session.id) == ["user 0", "reply 0", "user 1"]
     await store.truncate(session.id, 10)  # keeping more than there is changes nothing
@@ -93,7 +93,7 @@ async def test_truncate_keeps_first_messages(store: Any, tmp_path: Any) -> None:
 
 async def test_clear_keeps_session_and_resets_counters(store: Any, tmp_path: Any) -> None:
     msgs = [Message(role="user", content="q"), Message(role="assistant", content="a", output_tokens=7)]
-    session = await store.create(workspace=str(tmp_path), title="keep me", messages_=msgs)
+    session = await store.create(workspace=str(tmp_path), title="keep me", messages=msgs)
     cleared = await store.clear(session.id)
     assert (cleared.title, cleared.message_count, cleared.output_tokens) == ("keep me", 0, 0)
     await store.append(session.id, turn(5))
@@ -101,7 +101,7 @@ async def test_clear_keeps_session_and_resets_counters(store: Any, tmp_path: Any
 
 
 async def test_branch_copies_a_prefix_into_an_independent_session(store: Any, tmp_path: Any) -> None:
-    session = await store.create(workspace=str(tmp_path), title="base", messages_=turns(3))
+    session = await store.create(workspace=str(tmp_path), title="base", messages=turns(3))
     branch = await store.branch(session.id, 2)
     assert branch.id != session.id and branch.title == "base (branch)"
     assert await texts(store, branch.id) == ["user 0", "reply 0"]
@@ -112,7 +112,7 @@ async def test_branch_copies_a_prefix_into_an_independent_session(store: Any, tm
 
 
 async def test_page_of_messages_pages_newest_first(store: Any, tmp_path: Any) -> None:
-    session = await store.create(workspace=str(tmp_path), messages_=turns(10))
+    session = await store.create(workspace=str(tmp_path), messages=turns(10))
     page = await store.page_of_messages(session.id, limit=5)
     assert [m.seq for m in page.messages] == [15, 16, 17, 18, 19] and page.has_more
     older = await store.page_of_messages(session.id, limit=5, before=15)
@@ -153,7 +153,7 @@ async def test_bad_cursor_is_a_bad_request(store: Any) -> None:
 
 
 async def test_delete_is_idempotent_and_final(store: Any, tmp_path: Any) -> None:
-    session = await store.create(workspace=str(tmp_path), messages_=turns(2))
+    session = await store.create(workspace=str(tmp_path), messages=turns(2))
     assert await store.delete(session.id) is True
     assert await store.delete(session.id) is False
     with pytest.raises(NotFound):
@@ -170,7 +170,7 @@ async def test_create_with_existing_id_is_refused(store: Any, tmp_path: Any) -> 
 
 async def test_delete_empty_removes_only_sessions_without_messages(store: Any, tmp_path: Any) -> None:
     empty = await store.create(workspace=str(tmp_path))
-    full = await store.create(workspace=str(tmp_path), messages_=turns(1))
+    full = await store.create(workspace=str(tmp_path), messages=turns(1))
     assert await store.delete_empty() == 1
     assert [s.id for s in (await store.list()).sessions] == [full.id]
     assert await store.is_deleted(empty.id)
@@ -184,14 +184,14 @@ async def test_clear_stale_streams_frees_sessions(store: Any, tmp_path: Any) -> 
 
 
 async def test_concurrent_undos_each_remove_exactly_one_turn(store: Any, tmp_path: Any) -> None:
-    session = await store.create(workspace=str(tmp_path), messages_=turns(10))
+    session = await store.create(workspace=str(tmp_path), messages=turns(10))
     results = await asyncio.gather(*[store.undo(session.id) for _ in range(6)])
     assert all(r.removed_count == 2 for r in results)
     assert await texts(store, session.id) == [m.text for m in turns(4)]
 
 
 async def test_concurrent_retries_past_the_start_fail_cleanly(store: Any, tmp_path: Any) -> None:
-    session = await store.create(workspace=str(tmp_path), messages_=turns(2))
+    session = await store.create(workspace=str(tmp_path), messages=turns(2))
     results = await asyncio.gather(*[store.retry(session.id) for _ in range(5)], return_exceptions=True)
     assert sum(1 for r in results if not isinstance(r, Exception)) == 2
     assert all(isinstance(r, NothingToRemove) for r in results if isinstance(r, Exception))

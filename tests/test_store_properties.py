@@ -98,7 +98,7 @@ def test_concurrent_cuts_leave_a_prefix(running_store: tuple[asyncio.Runner, Any
 
     async def run() -> None:
         original = [Message(role=r, content=f"{r} {i}") for i in range(n_turns) for r in ("user", "assistant")]
-        session = await store.create(workspace=str(tmp_path), messages_=original)
+        session = await store.create(workspace=str(tmp_path), messages=original)
         results = await asyncio.gather(*[getattr(store, c)(session.id) for c in cuts], return_exceptions=True)
         done = [r for r in results if not isinstance(r, Exception)]
         for r in results:

@@ -24,7 +24,10 @@ from .messages import MessageError, parse_messages
 from .migrate import upgrade
 from .sessions import valid_session_id
 from .settings import Settings
-from .store import SessionDeleted, SessionExists, SessionStore
+from .store import Draft, SessionStore
+
+
+BATCH = 200
 
 
 class NotASession(ValueError):
@@ -53,57 +56,64 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-async def import_document(store: SessionStore, doc: Any, default_workspace: str) -> str:
-    """Create one session from a parsed export or hermes session; returns its id."""
+def draft_from_document(doc: Any, default_workspace: str) -> Draft:
+    """The session an export or a hermes session file describes (NotASession if it is neither)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):
         raise NotASession("not a session file (no messages list)")
     if "format" in doc and doc["format"] != EXPORT_FORMAT:
         raise NotASession(f"unknown export format {doc['format']!r}")
     session_id = doc.get("session_id")
-    if not isinstance(session_id, str) or not valid_session_id(session_id):
-        session_id = None
     workspace = doc.get("workspace")
     if not isinstance(workspace, str) or not Path(workspace).is_dir():
         workspace = default_workspace
-    messages = parse_messages(doc["messages"])
-    created = await store.create(
+    tokens = {k: _number(doc.get(k)) for k in ("input_tokens", "output_tokens")}
+    return Draft(
         workspace=workspace,
-        title=doc.get("title") if isinstance(doc.get("title"), str) else None,
-        model=doc.get("model") if isinstance(doc.get("model"), str) else None,
-        profile=doc.get("profile") if isinstance(doc.get("profile"), str) else None,
+        title=_text(doc.get("title")),
+        model=_text(doc.get("model")),
+        profile=_text(doc.get("profile")),
         pinned=bool(doc.get("pinned", False)),
         archived=bool(doc.get("archived", False)),
-        messages_=messages,
+        messages=parse_messages(doc["messages"]),
         tool_calls=doc.get("tool_calls") if isinstance(doc.get("tool_calls"), list) else None,
-        session_id=session_id,
+        session_id=session_id if isinstance(session_id, str) and valid_session_id(session_id) else None,
         created_at=_number(doc.get("created_at")),
+        updated_at=_number(doc.get("updated_at")),
+        input_tokens=int(tokens["input_tokens"] or 0),
+        output_tokens=int(tokens["output_tokens"] or 0),
+        estimated_cost=_number(doc.get("estimated_cost")),
     )
-    totals = {}
-    for key in ("input_tokens", "output_tokens", "estimated_cost"):
-        value = _number(doc.get(key))
-        if value and value > getattr(created, key):
-            totals[key] = int(value) if key != "estimated_cost" else value
-    updated_at = _number(doc.get("updated_at"))
-    if updated_at:
-        totals["updated_at"] = updated_at
-    if totals:
-        await store.restore_fields(created.id, **totals)
-    return created.id
 
 
-async def _import_one(store: SessionStore, path: Path, default_workspace: str) -> Outcome:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _read(path: Path, default_workspace: str) -> Draft | Outcome:
     try:
-        doc = orjson.loads(path.read_bytes())
-        session_id = await import_document(store, doc, default_workspace)
-        return Outcome(path, "imported", session_id)
-    except SessionExists as exc:
-        return Outcome(path, "present", exc.message)
-    except SessionDeleted as exc:
-        return Outcome(path, "deleted", exc.message)
+        return draft_from_document(orjson.loads(path.read_bytes()), default_workspace)
     except NotASession as exc:
         return Outcome(path, "skipped", str(exc))
-    except (OSError, orjson.JSONDecodeError, MessageError, ApiError) as exc:
+    except (OSError, orjson.JSONDecodeError, MessageError) as exc:
         return Outcome(path, "failed", str(exc))
+
+
+async def _import_batch(store: SessionStore, paths: list[Path], default_workspace: str) -> list[Outcome]:
+    """One transaction for a batch of files: fast for a big hermes sessions/ directory."""
+    outcomes: list[Outcome] = []
+    drafts: list[tuple[Path, Draft]] = []
+    for path in paths:
+        read = _read(path, default_workspace)
+        if isinstance(read, Outcome):
+            outcomes.append(read)
+        else:
+            drafts.append((path, read))
+    result = await store.create_many([d for _, d in drafts])
+    for path, draft in drafts:
+        status = result.get(draft.session_id or "", "failed")
+        detail = {"created": "", "present": "already present", "deleted": "was deleted here; not restored"}
+        outcomes.append(Outcome(path, "imported" if status == "created" else status, detail.get(status, "")))
+    return outcomes
 
 
 async def import_paths(settings: Settings, paths: list[Path]) -> int:
@@ -124,9 +134,10 @@ async def import_paths(settings: Settings, paths: list[Path]) -> int:
         columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
             task = progress.add_task("import", total=len(files))
-            for path in files:
-                outcomes.append(await _import_one(store, path, str(settings.default_workspace)))
-                progress.advance(task)
+            for start in range(0, len(files), BATCH):
+                batch = files[start : start + BATCH]
+                outcomes += await _import_batch(store, batch, str(settings.default_workspace))
+                progress.advance(task, len(batch))
     finally:
         await db.dispose()
     counts = Counter(o.status for o in outcomes)

@@ -54,6 +54,27 @@ class MessagePage:
     has_more: bool
 
 
+@dataclass(slots=True)
+class Draft:
+    """A session about to be created (by `create`, an import, or a bulk import)."""
+
+    workspace: str
+    title: str | None = None
+    model: str | None = None
+    profile: str | None = None
+    project_id: str | None = None
+    pinned: bool = False
+    archived: bool = False
+    messages: Sequence[Message] = ()
+    tool_calls: list[Any] | None = None
+    session_id: str | None = None
+    created_at: float | None = None
+    updated_at: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    estimated_cost: float | None = None
+
+
 def encode_cursor(updated_at: float, session_id: str) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([updated_at, session_id])).decode().rstrip("=")
 
@@ -133,59 +154,75 @@ class SessionStore:
 
     # -- creating ------------------------------------------------------------------------------------
 
-    async def create(
-        self,
-        *,
-        workspace: str,
-        title: str | None = None,
-        model: str | None = None,
-        profile: str | None = None,
-        project_id: str | None = None,
-        pinned: bool = False,
-        archived: bool = False,
-        messages_: Sequence[Message] = (),
-        tool_calls: list[Any] | None = None,
-        session_id: str | None = None,
-        created_at: float | None = None,
-    ) -> Session:
-        """A new session, with its initial messages, in one transaction.
+    async def create(self, **fields: Any) -> Session:
+        """A new session, with its initial messages, in one transaction (fields as in `Draft`).
 
-        `session_id` keeps an id from an import; an id that was deleted here is refused, so a deleted
+        A `session_id` keeps an id from an import; an id that was deleted here is refused, so a deleted
         session never comes back.
         """
-        now = time.time()
-        created = created_at if created_at is not None else now
+        draft = Draft(**fields)
         async with self.db.write() as conn:
-            if session_id is None:
-                session_id = new_session_id()
+            if draft.session_id is None:
+                draft.session_id = new_session_id()
             else:
-                await self._refuse_taken_id(conn, session_id)
-            last_at = messages_[-1].created_at if messages_ else None
-            row = {
-                "id": session_id,
-                "title": title or DEFAULT_TITLE,
-                "workspace": workspace,
-                "model": model,
-                "profile": profile,
-                "project_id": project_id,
-                "pinned": pinned,
-                "archived": archived,
-                "input_tokens": sum(m.input_tokens or 0 for m in messages_),
-                "output_tokens": sum(m.output_tokens or 0 for m in messages_),
-                "estimated_cost": 0.0,
-                "message_count": len(messages_),
-                "next_seq": len(messages_),
-                "tool_calls": orjson.dumps(tool_calls or []).decode(),
+                await self._refuse_taken_id(conn, draft.session_id)
+            await self._insert(conn, [draft])
+            return await self._load(conn, draft.session_id)
+
+    async def create_many(self, drafts: Sequence[Draft]) -> dict[str, str]:
+        """Bulk import in one transaction: {session_id: "created" | "present" | "deleted"}."""
+        now = time.time()
+        for draft in drafts:
+            if draft.session_id is None:
+                draft.session_id = new_session_id()
+        ids = [d.session_id for d in drafts if d.session_id]
+        async with self.db.write() as conn:
+            deleted = set((await conn.execute(
+                select(deleted_sessions.c.id).where(deleted_sessions.c.id.in_(ids)))).scalars())
+            present = set((await conn.execute(select(sessions.c.id).where(sessions.c.id.in_(ids)))).scalars())
+            outcome = {i: "deleted" if i in deleted else "present" for i in deleted | present}
+            fresh, seen = [], set(outcome)
+            for draft in drafts:
+                if draft.session_id not in seen:
+                    seen.add(draft.session_id)
+                    fresh.append(draft)
+                    outcome[draft.session_id or ""] = "created"
+            await self._insert(conn, fresh, now)
+        return outcome
+
+    async def _insert(self, conn: AsyncConnection, drafts: Sequence[Draft], now: float | None = None) -> None:
+        now = now or time.time()
+        rows, message_rows = [], []
+        for d in drafts:
+            assert d.session_id is not None
+            created = d.created_at if d.created_at is not None else now
+            msgs = d.messages
+            rows.append({
+                "id": d.session_id,
+                "title": d.title or DEFAULT_TITLE,
+                "workspace": d.workspace,
+                "model": d.model,
+                "profile": d.profile,
+                "project_id": d.project_id,
+                "pinned": d.pinned,
+                "archived": d.archived,
+                "input_tokens": max(d.input_tokens or 0, sum(m.input_tokens or 0 for m in msgs)),
+                "output_tokens": max(d.output_tokens or 0, sum(m.output_tokens or 0 for m in msgs)),
+                "estimated_cost": d.estimated_cost or 0.0,
+                "message_count": len(msgs),
+                "next_seq": len(msgs),
+                "tool_calls": orjson.dumps(d.tool_calls or []).decode(),
                 "created_at": created,
-                "updated_at": max(now, created),
-                "last_message_at": last_at,
+                "updated_at": d.updated_at if d.updated_at is not None else max(now, created),
+                "last_message_at": msgs[-1].created_at if msgs else None,
                 "active_stream_id": None,
                 "version": 1,
-            }
-            await conn.execute(insert(sessions), [row])
-            if messages_:
-                await conn.execute(insert(messages), [m.to_row(session_id, i) for i, m in enumerate(messages_)])
-            return await self._load(conn, session_id)
+            })
+            message_rows += [m.to_row(d.session_id, i) for i, m in enumerate(msgs)]
+        if rows:
+            await conn.execute(insert(sessions), rows)
+        if message_rows:
+            await conn.execute(insert(messages), message_rows)
 
     async def _refuse_taken_id(self, conn: AsyncConnection, session_id: str) -> None:
         tomb = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
@@ -340,11 +377,6 @@ class SessionStore:
         now = time.time()
         async with self.db.write() as conn:
             return await self._touch(conn, session_id, now, **values)
-
-    async def restore_fields(self, session_id: str, **values: Any) -> Session:
-        """Set fields as an import found them (timestamps, totals) without counting it as activity."""
-        async with self.db.write() as conn:
-            return await self._touch(conn, session_id, None, **values)
 
     async def set_active_stream(self, session_id: str, stream_id: str | None) -> Session:
         async with self.db.write() as conn:

@@ -96,7 +96,7 @@ async def import_session(body: ImportSession, store: Store, settings: AppSetting
         model=body.model,
         profile=body.profile,
         pinned=body.pinned,
-        messages_=msgs,
+        messages=msgs,
         tool_calls=body.tool_calls,
     )
     return reply({"ok": True, "session": session.full(None)})
