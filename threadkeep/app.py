@@ -15,12 +15,16 @@ from fastapi import FastAPI
 
 from . import __version__, errors, migrate
 from .database import Database
+from .pricing import Pricing
 from .projects import ProjectStore
-from .routes import health, projects, search, sessions, transcript
+from .provider_config import load_provider_config
+from .providers import registry_for
+from .routes import health, models, projects, search, sessions, transcript
 from .search import SessionSearch
 from .security import SecurityMiddleware
 from .settings import Settings
 from .store import SessionStore
+from .tokens import TokenCounter
 
 log = logging.getLogger("threadkeep")
 
@@ -41,9 +45,16 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.store = store
             app.state.projects = ProjectStore(db)
             app.state.search = SessionSearch(db)
+            provider_config = load_provider_config(settings.data_dir)
+            app.state.tokens = TokenCounter()
+            app.state.pricing = Pricing(provider_config.prices)
+            app.state.providers = registry_for(settings, provider_config, app.state.tokens)
+            await app.state.providers.refresh(settings.models_fetch_timeout)
             log.info("threadkeep %s ready: %s database at revision %s", __version__, db.dialect, revision)
             yield
         finally:
+            if getattr(app.state, "providers", None) is not None:
+                await app.state.providers.aclose()
             await db.dispose()
 
     app = FastAPI(
@@ -56,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (health, sessions, transcript, search, projects):
+    for module in (health, sessions, transcript, search, projects, models):
         app.include_router(module.router)
     app.add_middleware(
         SecurityMiddleware,

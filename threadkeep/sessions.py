@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -47,7 +47,7 @@ class Session:
     last_message_at: float | None = None
     active_stream_id: str | None = None
     version: int = 1
-    tool_calls: list[Any] = field(default_factory=list)
+    tool_calls_json: str = "[]"  # parsed only when the full session is asked for
 
     @classmethod
     def from_row(cls, row: Any) -> Session:
@@ -70,8 +70,13 @@ class Session:
             last_message_at=row.last_message_at,
             active_stream_id=row.active_stream_id,
             version=row.version,
-            tool_calls=orjson.loads(row.tool_calls) if row.tool_calls else [],
+            tool_calls_json=row.tool_calls or "[]",
         )
+
+    @property
+    def tool_calls(self) -> list[Any]:
+        calls: list[Any] = orjson.loads(self.tool_calls_json)
+        return calls
 
     @property
     def total_tokens(self) -> int:

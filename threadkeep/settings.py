@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = "NORMAL"
     log_level: str = "info"
     access_log: bool = True
+    # Model providers (issue 5; which providers and keys: threadkeep.toml + env, see provider_config.py).
+    provider_timeout: float = Field(default=120.0, gt=0)  # seconds without a byte before a call gives up
+    provider_max_retries: int = Field(default=2, ge=0, le=10)  # retries with backoff on 408/409/429/5xx
+    models_fetch_timeout: float = Field(default=3.0, gt=0)  # GET /models of a provider with no listed models
+    demo_token_delay: float = Field(default=0.03, ge=0)  # the demo model's pace, seconds per word
+    # Streams, SSE, workspace files and tools (issue 5).
+    stream_ttl_seconds: float = Field(default=300.0, ge=0)
+    sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    file_read_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    tool_timeout_seconds: float = Field(default=60.0, gt=0)
+    tool_output_max_chars: int = Field(default=30_000, ge=1000)
 
     @field_validator("data_dir", "workspace", mode="after")
     @classmethod

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, delete, func, insert, literal, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, delete, func, insert, literal, select, tuple_, update
+from .database import Conn
 
 from .database import Database
 from .errors import BadRequest, NotFound
@@ -27,6 +27,19 @@ from .schema import deleted_sessions, messages, sessions
 from .sessions import DEFAULT_TITLE, Session, new_session_id
 
 SESSION_NOT_FOUND = "Session not found"
+
+# Hot statements are built once: building a select costs more than running it on SQLite.
+_SESSION_BY_ID = select(sessions).where(sessions.c.id == bindparam("sid"))
+_SESSION_FOR_UPDATE = _SESSION_BY_ID.with_for_update()
+_MESSAGE_COLUMNS = [c for c in messages.c if c.name not in ("id", "session_id", "text")]
+_ALL_MESSAGES = select(*_MESSAGE_COLUMNS).where(messages.c.session_id == bindparam("sid")).order_by(messages.c.seq)
+_NEWEST_MESSAGES = (
+    select(*_MESSAGE_COLUMNS)
+    .where(messages.c.session_id == bindparam("sid"), messages.c.seq < bindparam("before"))
+    .order_by(messages.c.seq.desc())
+    .limit(bindparam("limit"))
+)
+_NO_BOUND = 2**31 - 1
 
 
 @dataclass(slots=True)
@@ -106,15 +119,15 @@ class SessionStore:
         """The session and its messages: all of them, or the `limit` newest before seq `before`."""
         async with self.db.read() as conn:
             session = await self._load(conn, session_id)
-            query = select(messages).where(messages.c.session_id == session_id)
-            if before is not None:
-                query = query.where(messages.c.seq < before)
-            if limit is None:
-                rows = (await conn.execute(query.order_by(messages.c.seq))).all()
+            if limit is None and before is None:
+                rows = (await conn.execute(_ALL_MESSAGES, {"sid": session_id})).all()
                 return MessagePage(session, [Message.from_row(r) for r in rows], has_more=False)
-            rows = (await conn.execute(query.order_by(messages.c.seq.desc()).limit(limit + 1))).all()
-            has_more = len(rows) > limit
-            return MessagePage(session, [Message.from_row(r) for r in reversed(rows[:limit])], has_more)
+            params = {"sid": session_id, "before": _NO_BOUND if before is None else before,
+                      "limit": _NO_BOUND if limit is None else limit + 1}
+            rows = (await conn.execute(_NEWEST_MESSAGES, params)).all()
+            has_more = limit is not None and len(rows) > limit
+            kept = rows[:limit] if limit is not None else rows
+            return MessagePage(session, [Message.from_row(r) for r in reversed(kept)], has_more)
 
     async def list(
         self,
@@ -190,7 +203,7 @@ class SessionStore:
             await self._insert(conn, fresh, now)
         return outcome
 
-    async def _insert(self, conn: AsyncConnection, drafts: Sequence[Draft], now: float | None = None) -> None:
+    async def _insert(self, conn: Conn, drafts: Sequence[Draft], now: float | None = None) -> None:
         now = now or time.time()
         rows, message_rows = [], []
         for d in drafts:
@@ -224,7 +237,7 @@ class SessionStore:
         if message_rows:
             await conn.execute(insert(messages), message_rows)
 
-    async def _refuse_taken_id(self, conn: AsyncConnection, session_id: str) -> None:
+    async def _refuse_taken_id(self, conn: Conn, session_id: str) -> None:
         tomb = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
         if (await conn.execute(tomb)).first() is not None:
             raise SessionDeleted(f"session {session_id} was deleted and cannot be recreated")
@@ -339,7 +352,7 @@ class SessionStore:
             values = {"input_tokens": 0, "output_tokens": 0, "estimated_cost": 0.0, "tool_calls": "[]"}
             return await self._touch(conn, session_id, time.time(), **values)
 
-    async def _cut_at(self, conn: AsyncConnection, session: Session, seq: int) -> int:
+    async def _cut_at(self, conn: Conn, session: Session, seq: int) -> int:
         """Delete messages with seq >= `seq`; the session's counters follow. Returns how many went."""
         result = await conn.execute(
             delete(messages).where(messages.c.session_id == session.id, messages.c.seq >= seq)
@@ -356,13 +369,13 @@ class SessionStore:
         )
         return removed
 
-    async def _last_message_at(self, conn: AsyncConnection, session_id: str, end: int) -> float | None:
+    async def _last_message_at(self, conn: Conn, session_id: str, end: int) -> float | None:
         if end <= 0:
             return None
         query = select(messages.c.created_at).where(messages.c.session_id == session_id, messages.c.seq == end - 1)
         return (await conn.execute(query)).scalar()
 
-    async def _usage_of(self, conn: AsyncConnection, session_id: str) -> dict[str, int]:
+    async def _usage_of(self, conn: Conn, session_id: str) -> dict[str, int]:
         query = select(
             func.coalesce(func.sum(messages.c.input_tokens), 0),
             func.coalesce(func.sum(messages.c.output_tokens), 0),
@@ -417,18 +430,16 @@ class SessionStore:
     # -- internals -----------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _mutate(self, session_id: str) -> AsyncIterator[tuple[AsyncConnection, Session]]:
+    async def _mutate(self, session_id: str) -> AsyncIterator[tuple[Conn, Session]]:
         """One write transaction holding the session's lock, with the session as it is under that lock."""
         async with self.db.write() as conn:
-            query = select(sessions).where(sessions.c.id == session_id)
-            if self.db.dialect == "postgresql":
-                query = query.with_for_update()
-            row = (await conn.execute(query)).first()
+            query = _SESSION_FOR_UPDATE if self.db.dialect == "postgresql" else _SESSION_BY_ID
+            row = (await conn.execute(query, {"sid": session_id})).first()
             if row is None:
                 raise NotFound(SESSION_NOT_FOUND)
             yield conn, Session.from_row(row)
 
-    async def _touch(self, conn: AsyncConnection, session_id: str, now: float | None, **values: Any) -> Session:
+    async def _touch(self, conn: Conn, session_id: str, now: float | None, **values: Any) -> Session:
         if now is not None:
             values["updated_at"] = now
         values["version"] = sessions.c.version + 1
@@ -438,8 +449,8 @@ class SessionStore:
             raise NotFound(SESSION_NOT_FOUND)
         return Session.from_row(row)
 
-    async def _load(self, conn: AsyncConnection, session_id: str) -> Session:
-        row: Row[Any] | None = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).first()
+    async def _load(self, conn: Conn, session_id: str) -> Session:
+        row: Row[Any] | None = (await conn.execute(_SESSION_BY_ID, {"sid": session_id})).first()
         if row is None:
             raise NotFound(SESSION_NOT_FOUND)
         return Session.from_row(row)

@@ -53,7 +53,7 @@ class TokenCounter:
         """Tokens in `text`; special-token strings count as ordinary text."""
         if not text:
             return 0
-        return int(len(self.encoding(model).encode_ordinary(text)))
+        return len(self.encoding(model).encode_ordinary(text))
 
     def count_messages(self, messages: list[dict[str, Any]], model: str = "",
                        tools: list[dict[str, Any]] | None = None) -> int:

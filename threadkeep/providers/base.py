@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 ErrorKind = Literal["auth", "rate_limit", "quota", "model_not_found", "no_response", "error"]
-ERROR_KINDS: tuple[ErrorKind, ...] = ("auth", "rate_limit", "quota", "model_not_found", "no_response", "error")
+ERROR_KINDS: tuple[ErrorKind, ...] = ("auth", "rate_limit", "quota", "model_not_found", "no_response",
+                                      "error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ def scrub(text: str, secrets: list[str]) -> str:
 
 
 def error_message(body: object, fallback: str) -> tuple[str, str | None]:
-    """(message, code) from an OpenAI- or Anthropic-style error body (`{"error": {...}}` or the inner dict)."""
+    """(message, code) of an OpenAI- or Anthropic-style error body (`{"error": {...}}` or the inner dict)."""
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict):

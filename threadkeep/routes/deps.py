@@ -37,27 +37,27 @@ class SessionRef(Body):
     session_id: SessionId
 
 
-def get_store(request: Request) -> SessionStore:
+async def get_store(request: Request) -> SessionStore:
     store: SessionStore = request.app.state.store
     return store
 
 
-def get_search(request: Request) -> SessionSearch:
+async def get_search(request: Request) -> SessionSearch:
     search: SessionSearch = request.app.state.search
     return search
 
 
-def get_projects(request: Request) -> ProjectStore:
+async def get_projects(request: Request) -> ProjectStore:
     projects: ProjectStore = request.app.state.projects
     return projects
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def session_id_param(session_id: Annotated[str | None, Query(max_length=200)] = None) -> str:
+async def session_id_param(session_id: Annotated[str | None, Query(max_length=200)] = None) -> str:
     if session_id is None or session_id == "":
         raise BadRequest("session_id is required")
     return check_session_id(session_id)
