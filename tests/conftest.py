@@ -21,6 +21,9 @@ import pytest
 from tests.databases import postgres_database, postgres_unavailable
 from tests.live import LiveServer, free_port
 
+# Fixtures `fake_openai` and `fake_anthropic`: real local HTTP fakes of the model providers.
+pytest_plugins = ["tests.fakes"]
+
 # -- no network but loopback ----------------------------------------------------------------------------
 
 _real_connect = socket.socket.connect
@@ -130,7 +133,8 @@ def settings(tmp_path: Path, database_url: str) -> Any:
     from threadkeep.settings import Settings
 
     return Settings(
-        data_dir=tmp_path / "data", database_url=database_url, workspace_roots=[tmp_path], access_log=False
+        data_dir=tmp_path / "data", database_url=database_url, workspace_roots=[tmp_path], access_log=False,
+        demo_token_delay=0,
     )
 
 

@@ -14,17 +14,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from . import __version__, errors, migrate
+from .approvals import MemoryApprovals
 from .database import Database
 from .pricing import Pricing
 from .projects import ProjectStore
 from .provider_config import load_provider_config
 from .providers import registry_for
-from .routes import health, models, projects, search, sessions, transcript
+from .routes import approvals, files, health, models, projects, search, sessions, transcript
 from .search import SessionSearch
 from .security import SecurityMiddleware
 from .settings import Settings
 from .store import SessionStore
+from .streams import MemoryStreamRegistry
 from .tokens import TokenCounter
+from .tools import Toolbox
 
 log = logging.getLogger("threadkeep")
 
@@ -50,9 +53,17 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.pricing = Pricing(provider_config.prices)
             app.state.providers = registry_for(settings, provider_config, app.state.tokens)
             await app.state.providers.refresh(settings.models_fetch_timeout)
+            app.state.streams = MemoryStreamRegistry(ttl=settings.stream_ttl_seconds)
+            await app.state.streams.start()
+            app.state.approvals = MemoryApprovals()
+            app.state.tools = Toolbox(command_timeout=settings.tool_timeout_seconds,
+                                      output_cap=settings.tool_output_max_chars,
+                                      max_read_bytes=settings.file_read_max_bytes)
             log.info("threadkeep %s ready: %s database at revision %s", __version__, db.dialect, revision)
             yield
         finally:
+            if getattr(app.state, "streams", None) is not None:
+                await app.state.streams.close()
             if getattr(app.state, "providers", None) is not None:
                 await app.state.providers.aclose()
             await db.dispose()
@@ -67,7 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (health, sessions, transcript, search, projects, models):
+    for module in (health, sessions, transcript, search, projects, models, files, approvals):
         app.include_router(module.router)
     app.add_middleware(
         SecurityMiddleware,

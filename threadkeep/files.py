@@ -175,7 +175,7 @@ class Workspace:
 
     # -- reading -----------------------------------------------------------------------------------
 
-    def list(self, rel: str = ".", *, hidden: bool = False, limit: int = 1000) -> tuple[list[Entry], bool]:
+    def list_dir(self, rel: str = ".", *, hidden: bool = False, limit: int = 1000) -> tuple[list[Entry], bool]:
         """Entries of a directory, directories first then by name; (entries, truncated)."""
         path = self._existing(rel)
         if not path.is_dir():

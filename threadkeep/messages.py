@@ -148,19 +148,21 @@ class Message:
 
     @classmethod
     def from_row(cls, row: Any) -> Message:
+        """From a row of the store's message columns (seq, role, content, ... created_at), in that order."""
+        seq, role, content, tool_calls, tool_call_id, name, reasoning, meta, model, itok, otok, created = row
         return cls(
-            role=row.role,
-            content=orjson.loads(row.content),
-            tool_calls=_loads(row.tool_calls),
-            tool_call_id=row.tool_call_id,
-            name=row.name,
-            reasoning=row.reasoning,
-            model=row.model,
-            input_tokens=row.input_tokens,
-            output_tokens=row.output_tokens,
-            created_at=row.created_at,
-            meta=_loads(row.meta) or {},
-            seq=row.seq,
+            role,
+            orjson.loads(content),
+            orjson.loads(tool_calls) if tool_calls else None,
+            tool_call_id,
+            name,
+            reasoning,
+            model,
+            itok,
+            otok,
+            created,
+            orjson.loads(meta) if meta else {},
+            seq,
         )
 
 

@@ -29,49 +29,31 @@ def valid_session_id(value: str) -> bool:
 
 @dataclass(slots=True)
 class Session:
+    # Fields in the order of the `sessions` table's columns: a row unpacks straight into one.
     id: str
     title: str
     workspace: str
     model: str | None
+    profile: str | None
+    project_id: str | None
+    pinned: bool
+    archived: bool
+    input_tokens: int
+    output_tokens: int
+    estimated_cost: float
+    message_count: int
+    next_seq: int
+    tool_calls_json: str  # parsed only when the full session is asked for
     created_at: float
     updated_at: float
-    profile: str | None = None
-    project_id: str | None = None
-    pinned: bool = False
-    archived: bool = False
-    input_tokens: int = 0
-    output_tokens: int = 0
-    estimated_cost: float = 0.0
-    message_count: int = 0
-    next_seq: int = 0
-    last_message_at: float | None = None
-    active_stream_id: str | None = None
-    version: int = 1
-    tool_calls_json: str = "[]"  # parsed only when the full session is asked for
+    last_message_at: float | None
+    active_stream_id: str | None
+    version: int
 
     @classmethod
     def from_row(cls, row: Any) -> Session:
-        return cls(
-            id=row.id,
-            title=row.title,
-            workspace=row.workspace,
-            model=row.model,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            profile=row.profile,
-            project_id=row.project_id,
-            pinned=bool(row.pinned),
-            archived=bool(row.archived),
-            input_tokens=row.input_tokens,
-            output_tokens=row.output_tokens,
-            estimated_cost=row.estimated_cost,
-            message_count=row.message_count,
-            next_seq=row.next_seq,
-            last_message_at=row.last_message_at,
-            active_stream_id=row.active_stream_id,
-            version=row.version,
-            tool_calls_json=row.tool_calls or "[]",
-        )
+        """From a row of `select(sessions)` (all columns, in table order)."""
+        return cls(*row)
 
     @property
     def tool_calls(self) -> list[Any]:

@@ -10,6 +10,7 @@ own modules.
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -18,9 +19,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Row, bindparam, delete, func, insert, literal, select, tuple_, update
-from .database import Conn
+from sqlalchemy.sql.expression import ClauseElement
 
-from .database import Database
+from .database import Conn, Database
 from .errors import BadRequest, NotFound
 from .messages import Message, preview
 from .schema import deleted_sessions, messages, sessions
@@ -299,16 +300,17 @@ class SessionStore:
             start = session.next_seq
             if new:
                 await conn.execute(insert(messages), [m.to_row(session_id, start + i) for i, m in enumerate(new)])
+            # The session row is locked: its counters as read are current, so plain values are exact.
             values: dict[str, Any] = {
-                "message_count": sessions.c.message_count + len(new),
+                "message_count": session.message_count + len(new),
                 "next_seq": start + len(new),
-                "input_tokens": sessions.c.input_tokens
+                "input_tokens": session.input_tokens
                 + sum(m.input_tokens or 0 for m in new)
                 + int(usage_delta.get("input_tokens", 0)),
-                "output_tokens": sessions.c.output_tokens
+                "output_tokens": session.output_tokens
                 + sum(m.output_tokens or 0 for m in new)
                 + int(usage_delta.get("output_tokens", 0)),
-                "estimated_cost": sessions.c.estimated_cost + float(usage_delta.get("estimated_cost", 0.0)),
+                "estimated_cost": session.estimated_cost + float(usage_delta.get("estimated_cost", 0.0)),
             }
             if new:
                 values["last_message_at"] = new[-1].created_at
@@ -363,7 +365,7 @@ class SessionStore:
             conn,
             session.id,
             time.time(),
-            message_count=sessions.c.message_count - removed,
+            message_count=session.message_count - removed,
             next_seq=seq,
             last_message_at=last,
         )
@@ -440,11 +442,20 @@ class SessionStore:
             yield conn, Session.from_row(row)
 
     async def _touch(self, conn: Conn, session_id: str, now: float | None, **values: Any) -> Session:
+        """Set session fields and bump its version, in one UPDATE ... RETURNING."""
         if now is not None:
             values["updated_at"] = now
-        values["version"] = sessions.c.version + 1
-        query = update(sessions).where(sessions.c.id == session_id).values(**values).returning(*sessions.c)
-        row = (await conn.execute(query)).first()
+        if any(isinstance(v, ClauseElement) for v in values.values()):
+            query = (
+                update(sessions)
+                .where(sessions.c.id == session_id)
+                .values(version=sessions.c.version + 1, **values)
+                .returning(*sessions.c)
+            )
+            row = (await conn.execute(query)).first()
+        else:
+            params = {f"v_{k}": v for k, v in values.items()}
+            row = (await conn.execute(_touch_statement(tuple(values)), {"sid": session_id, **params})).first()
         if row is None:
             raise NotFound(SESSION_NOT_FOUND)
         return Session.from_row(row)
@@ -454,6 +465,18 @@ class SessionStore:
         if row is None:
             raise NotFound(SESSION_NOT_FOUND)
         return Session.from_row(row)
+
+
+@functools.lru_cache(maxsize=64)
+def _touch_statement(keys: tuple[str, ...]) -> Any:
+    """UPDATE sessions SET <keys>, version = version + 1 WHERE id = :sid RETURNING *, built once per key set."""
+    values: dict[str, Any] = {k: bindparam(f"v_{k}") for k in keys}
+    return (
+        update(sessions)
+        .where(sessions.c.id == bindparam("sid"))
+        .values(version=sessions.c.version + 1, **values)
+        .returning(*sessions.c)
+    )
 
 
 class NothingToRemove(BadRequest):

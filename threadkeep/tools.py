@@ -72,12 +72,12 @@ class SearchArgs(_Args):
     path: str = Field(".", description="Directory or file to search, relative to the workspace root.")
     regex: bool = Field(False, description="Treat query as a regular expression.")
     glob: str | None = Field(None, description="Only files whose name matches this pattern, e.g. *.py.")
-    case_sensitive: bool = False
+    case_sensitive: bool = Field(False, description="Match upper and lower case exactly.")
 
 
 class CommandArgs(_Args):
     command: str = Field(min_length=1, description="A shell command, run with the workspace as cwd.")
-    timeout: float | None = Field(None, gt=0, description="Seconds before it is stopped (capped by the server).")
+    timeout: float | None = Field(None, gt=0, description="Seconds before it is stopped (server-capped).")
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -163,12 +163,13 @@ class Toolbox:
     def _cap(self, text: str) -> str:
         if len(text) <= self.output_cap:
             return text
-        return text[: self.output_cap] + f"\n[output truncated: {len(text) - self.output_cap} more characters]"
+        more = len(text) - self.output_cap
+        return text[: self.output_cap] + f"\n[output truncated: {more} more characters]"
 
     # -- the tools ---------------------------------------------------------------------------------
 
     async def _list(self, ws: Workspace, args: ListArgs) -> str:
-        entries, truncated = await asyncio.to_thread(ws.list, args.path, hidden=args.hidden, limit=500)
+        entries, truncated = await asyncio.to_thread(ws.list_dir, args.path, hidden=args.hidden, limit=500)
         lines = [f"{e.path}/" if e.type == "dir" else f"{e.path}  ({e.size} bytes)" if e.size is not None
                  else e.path for e in entries]
         if truncated:
@@ -254,7 +255,8 @@ async def run_command(command: str, root: Path, *, timeout: float, output_cap: i
                                      text())
             # The shell is done (or closed its output): take what is left in the pipe, but do not wait
             # for background children that still hold it open.
-            await asyncio.wait({waiter}, timeout=None if not waiter.done() else 0)
+            if not waiter.done():
+                await asyncio.wait({waiter})
             await asyncio.wait({reader}, timeout=0.5)
     except TimeoutError:
         raise _CommandFailed(f"Command timed out after {timeout:g} s and was stopped", text()) from None

@@ -111,9 +111,10 @@ class AnthropicProvider:
             kwargs["thinking"] = {"type": "enabled", "budget_tokens": budget}
             max_tokens = max(max_tokens, budget + 1024)
         else:
-            for key in ("temperature", "top_p"):
-                if options.get(key) is not None:
-                    kwargs[key] = options[key]
+            # Sampling settings are not named parameters of every SDK release: sent as body fields.
+            sampling = {k: options[k] for k in ("temperature", "top_p") if options.get(k) is not None}
+            if sampling:
+                kwargs["extra_body"] = sampling
         if options.get("stop"):
             stop = options["stop"]
             kwargs["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
