@@ -75,8 +75,9 @@ class Database:
         if self.dialect == "postgresql":
             self.engine = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
         else:
+            # Statements run inline, so few connections are ever open at once; each keeps its own page cache.
             self.sync_engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=0, connect_args={"check_same_thread": False}
+                self.url, pool_size=4, max_overflow=pool_size, connect_args={"check_same_thread": False}
             )
             self._install_sqlite_hooks(self.sync_engine, sqlite_synchronous)
 
@@ -94,7 +95,7 @@ class Database:
                 # Never sleep on the loop for long: `write()` retries BEGIN IMMEDIATE with asyncio.sleep.
                 "busy_timeout=20",
                 "temp_store=MEMORY",
-                "cache_size=-32000",
+                "cache_size=-8000",
             ):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()

@@ -233,8 +233,8 @@ class Workspace:
             raise FileConflict(f"File already exists: {rel}")
         if not exists and not create:
             raise FileMissing(f"Not found: {rel}")
+        self._parents(path, rel)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             if exists:
                 self._replace(path, data)
             else:
@@ -247,6 +247,15 @@ class Workspace:
         except PermissionError:
             raise FileAccessError(f"Permission denied: {rel}") from None
         return self.entry(path)
+
+    @staticmethod
+    def _parents(path: Path, rel: str) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise FileAccessError(f"A parent of {rel} is a file") from None
+        except PermissionError:
+            raise FileAccessError(f"Permission denied: {rel}") from None
 
     @staticmethod
     def _replace(path: Path, data: bytes) -> None:
@@ -266,10 +275,11 @@ class Workspace:
         path = self.resolve(rel)
         if path.exists():
             raise FileConflict(f"Already exists: {rel}")
+        self._parents(path, rel)
         try:
-            path.mkdir(parents=True)
-        except (FileExistsError, NotADirectoryError):
-            raise FileConflict(f"A file is in the way: {rel}") from None
+            path.mkdir()
+        except FileExistsError:
+            raise FileConflict(f"Already exists: {rel}") from None
         return self.entry(path)
 
     def delete(self, rel: str, *, recursive: bool = False) -> None:
@@ -298,8 +308,8 @@ class Workspace:
             raise FileConflict(f"Already exists: {dst}")
         if source.is_dir() and not source.is_symlink() and (target == source or source in target.parents):
             raise FileAccessError(f"Cannot move {src} into itself")
+        self._parents(target, dst)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
             os.rename(source, target)
         except OSError as exc:
             raise FileAccessError(f"Cannot rename {src} to {dst}: {exc.strerror}") from None
