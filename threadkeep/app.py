@@ -20,7 +20,7 @@ from .pricing import Pricing
 from .projects import ProjectStore
 from .provider_config import load_provider_config
 from .providers import registry_for
-from .routes import approvals, files, health, models, projects, search, sessions, transcript
+from .routes import approvals, chat, files, health, models, projects, search, sessions, transcript
 from .search import SessionSearch
 from .security import SecurityMiddleware
 from .settings import Settings
@@ -28,6 +28,8 @@ from .store import SessionStore
 from .streams import MemoryStreamRegistry
 from .tokens import TokenCounter
 from .tools import Toolbox
+from .turn_store import TurnStore
+from .turns import Turns
 
 log = logging.getLogger("threadkeep")
 
@@ -59,9 +61,18 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.tools = Toolbox(command_timeout=settings.tool_timeout_seconds,
                                       output_cap=settings.tool_output_max_chars,
                                       max_read_bytes=settings.file_read_max_bytes)
+            app.state.turns = Turns(
+                turn_store=TurnStore(store), streams=app.state.streams, providers=app.state.providers,
+                tools=app.state.tools, approvals=app.state.approvals, pricing=app.state.pricing,
+                tokens=app.state.tokens, max_tool_steps=settings.max_tool_steps,
+                checkpoint_seconds=settings.checkpoint_seconds,
+            )
+            await app.state.turns.resume_queues()
             log.info("threadkeep %s ready: %s database at revision %s", __version__, db.dialect, revision)
             yield
         finally:
+            if getattr(app.state, "turns", None) is not None:
+                await app.state.turns.shutdown()
             if getattr(app.state, "streams", None) is not None:
                 await app.state.streams.close()
             if getattr(app.state, "providers", None) is not None:
@@ -78,7 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (health, sessions, transcript, search, projects, models, files, approvals):
+    for module in (health, sessions, transcript, search, projects, models, chat, files, approvals):
         app.include_router(module.router)
     app.add_middleware(
         SecurityMiddleware,

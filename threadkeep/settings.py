@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     file_read_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     tool_timeout_seconds: float = Field(default=60.0, gt=0)
     tool_output_max_chars: int = Field(default=30_000, ge=1000)
+    # Turns (issue 5): how many model calls with tool results one turn may make; how often a streaming
+    # reply is written to the store.
+    max_tool_steps: int = Field(default=8, ge=0, le=100)
+    checkpoint_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("data_dir", "workspace", mode="after")
     @classmethod

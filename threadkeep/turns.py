@@ -84,6 +84,7 @@ class Turns:
         self.max_tool_steps = max_tool_steps
         self.checkpoint_seconds = checkpoint_seconds
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
 
     # -- starting and stopping -----------------------------------------------------------------------
 
@@ -115,8 +116,15 @@ class Turns:
         return task is not None and not task.done()
 
     async def shutdown(self) -> None:
+        """Stop every running turn (their partial replies are kept) before the process exits."""
+        self._closing = True
         for stream_id in list(self._tasks):
             await self.cancel(stream_id)
+
+    async def resume_queues(self) -> None:
+        """Messages queued before a restart run now (no turn can be running at start-up)."""
+        for session_id in await self.ts.sessions_with_queue():
+            await self._start_queued(session_id)
 
     # -- one turn ------------------------------------------------------------------------------------
 
@@ -273,7 +281,7 @@ class Turns:
             await self.ts.finish(session_id, stream_id)
         finally:
             await self.streams.finish(stream_id)
-        if outcome != "cancel":
+        if outcome != "cancel" and not self._closing:
             await self._start_queued(session_id)
 
     async def _first_user_title(self, session_id: str) -> str | None:
