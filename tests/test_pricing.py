@@ -60,5 +60,5 @@ def test_configured_prices_override_and_extend_the_defaults(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("value", ["cheap", [1], {"input": "x"}, {"input": -1, "output": 1}])
 def test_invalid_prices_are_refused(value: object) -> None:
-    with pytest.raises(ValueError, match="prices.m"):
+    with pytest.raises(ValueError, match=r"prices\.m"):
         parse_price("m", value)

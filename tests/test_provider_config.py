@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from threadkeep.provider_config import ProviderConfigError, load_provider_config
 from threadkeep.pricing import Price
+from threadkeep.provider_config import ProviderConfigError, load_provider_config
 
 
 def write_toml(data_dir: Path, text: str) -> None:
@@ -23,7 +23,8 @@ def test_nothing_configured_means_no_providers(tmp_path: Path) -> None:
 def test_openai_env_vars_configure_an_openai_compatible_provider(tmp_path: Path) -> None:
     config = load_provider_config(tmp_path, {"OPENAI_API_KEY": "sk-one", "OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"})
     (spec,) = config.providers
-    assert (spec.id, spec.kind, spec.base_url, spec.secret) == ("openai", "openai", "http://127.0.0.1:11434/v1", "sk-one")
+    assert (spec.id, spec.kind, spec.secret) == ("openai", "openai", "sk-one")
+    assert spec.base_url == "http://127.0.0.1:11434/v1"
     assert spec.display == "OpenAI-compatible (127.0.0.1:11434)"
     assert spec.models == ()  # asked from the server later
 

@@ -102,8 +102,9 @@ async def test_history_tools_and_options_are_sent_in_openai_shape(fake_openai: F
             {"id": "call_1", "type": "function", "function": {"name": "read_file", "arguments": '{"path":"a.txt"}'}}]},
         {"role": "tool", "tool_call_id": "call_1", "name": "read_file", "content": "hello"},
     ]
-    tools = [{"type": "function", "function": {"name": "read_file", "description": "Read a file",
-                                               "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}}}]
+    parameters = {"type": "object", "properties": {"path": {"type": "string"}}}
+    tools = [{"type": "function",
+              "function": {"name": "read_file", "description": "Read a file", "parameters": parameters}}]
     request = ChatRequest("fake-model", history, tools, {"temperature": 0.2, "max_tokens": 50, "unknown": 1})
     await collect(make(fake_openai), request)
     sent = fake_openai.chat_requests()[0]
@@ -181,7 +182,7 @@ async def test_a_refused_connection_is_no_response() -> None:
         port = sock.getsockname()[1]
     provider = OpenAICompatProvider(id="gone", label="Gone", api_key="", base_url=f"http://127.0.0.1:{port}/v1",
                                     max_retries=0, timeout=2.0)
-    error = await failure(provider, ChatRequest("m", USER))  # type: ignore[arg-type]
+    error = await failure(provider, ChatRequest("m", USER))
     assert error.kind == "no_response"
 
 

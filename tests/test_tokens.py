@@ -42,7 +42,7 @@ def test_messages_count_their_content_names_tool_calls_tools_and_images() -> Non
     plain = [{"role": "user", "content": "hello world"}]
     base = counter.count_messages(plain, "gpt-4o")
     assert base == 3 + 3 + counter.count_text("user", "gpt-4o") + 2
-    with_call = plain + [{"role": "assistant", "content": None, "tool_calls": [
+    with_call = [*plain, {"role": "assistant", "content": None, "tool_calls": [
         {"id": "c", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "a.txt"}'}}]}]
     assert counter.count_messages(with_call, "gpt-4o") > base + 5
     tools = [{"type": "function", "function": {"name": "read_file", "parameters": {"type": "object"}}}]

@@ -202,7 +202,9 @@ class Toolbox:
 
     async def _command(self, ws: Workspace, args: CommandArgs) -> str:
         timeout = min(args.timeout or self.command_timeout, self.command_timeout)
-        return await run_command(args.command, ws.root, timeout=timeout, output_cap=self.output_cap)
+        # Room for the exit code line and the truncation note within the tool's output cap.
+        cap = max(100, self.output_cap - 200)
+        return await run_command(args.command, ws.root, timeout=timeout, output_cap=cap)
 
 
 class _CommandFailed(Exception):
@@ -244,9 +246,17 @@ async def run_command(command: str, root: Path, *, timeout: float, output_cap: i
         out = kept.decode("utf-8", errors="replace")
         return out + (f"\n[output truncated: {total - len(kept)} more bytes]" if total > len(kept) else "")
 
+    async def exited() -> None:
+        # Not proc.wait(): that also waits for the output pipe to close, which a background child of
+        # the shell can hold open for ever. The return code is set as soon as the shell exits.
+        delay = 0.005
+        while proc.returncode is None:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
     assert proc.stdout is not None
     reader = asyncio.ensure_future(collect(proc.stdout))
-    waiter = asyncio.ensure_future(proc.wait())
+    waiter = asyncio.ensure_future(exited())
     try:
         async with asyncio.timeout(timeout):
             await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -7,6 +7,7 @@ connection mid-body, and the list of requests received. What to answer is the su
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -59,10 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
             fake.handle(self, recorded)
         except (Disconnect, BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def do_GET(self) -> None:
         self._dispatch("GET")
