@@ -17,6 +17,7 @@ import http.client
 import os
 import platform
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -61,8 +62,14 @@ class Http:
     def call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else orjson.dumps(body)
         headers = {"Content-Type": "application/json"} if data else {}
-        self.conn.request(method, path, body=data, headers=headers)
-        reply = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            reply = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closes idle keep-alive connections (5 s) while a bulk load runs: reconnect once.
+            self.conn.close()
+            self.conn.request(method, path, body=data, headers=headers)
+            reply = self.conn.getresponse()
         raw = reply.read()
         if reply.status >= 500:
             raise RuntimeError(f"{method} {path}: {reply.status} {raw[:200]!r}")
@@ -179,6 +186,7 @@ class Bench:
     def run(self) -> dict[str, Any]:
         with ExitStack() as stack:
             main = Target(self.label, stack.enter_context(database_url(self.label)))
+            stack.callback(shutil.rmtree, main.tmp, True)
             main.load(100)
             main.server.start()
             stack.callback(main.server.stop)
@@ -189,6 +197,7 @@ class Bench:
                 main.load(size)
                 self._big_store(client, size)
             small = Target(self.label, stack.enter_context(database_url(self.label)))
+            stack.callback(shutil.rmtree, small.tmp, True)
             small.load(100)
             small.server.start()
             stack.callback(small.server.stop)

@@ -7,6 +7,7 @@ allowed workspace roots). Nothing reads settings from a global: `create_app(sett
 from __future__ import annotations
 
 from pathlib import Path
+
 import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
