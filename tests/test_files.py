@@ -252,3 +252,18 @@ def test_search_refuses_bad_input(ws: Workspace) -> None:
         ws.search("(unclosed", regex=True)
     with pytest.raises(FileAccessError):
         ws.search("x", "../outside")
+
+
+@pytest.mark.parametrize("path", ["a" * 300, "x/" * 2000, "a" * 5000])
+def test_absurd_paths_are_clear_errors(ws: Workspace, path: str) -> None:
+    for call in (ws.read_text, ws.mkdir, ws.delete, lambda p: ws.save(p, "x"), lambda p: ws.rename("README.md", p)):
+        with pytest.raises(FileAccessError):
+            call(path)
+
+
+def test_names_that_are_not_utf8_are_listed_printably(ws: Workspace, root: Path) -> None:
+    os.close(os.open(os.path.join(os.fsencode(root), b"caf\xe9.txt"), os.O_CREAT | os.O_WRONLY))
+    names = [e.name for e in ws.list_dir(".")[0]]
+    assert "caf\ufffd.txt" in names
+    for name in names:
+        name.encode("utf-8")

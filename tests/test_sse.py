@@ -39,7 +39,7 @@ def test_event_names_that_would_break_the_frame_are_refused(name: str) -> None:
 
 def test_heartbeat_comment_and_retry_hint() -> None:
     assert sse.comment() == b": keepalive\n\n"
-    assert sse.KEEPALIVE == sse.comment()
+    assert sse.comment() == sse.KEEPALIVE
     assert sse.retry_hint(2500) == b"retry: 2500\n\n"
 
 
@@ -164,3 +164,25 @@ async def test_events_ready_together_go_out_in_one_write() -> None:
     assert len(frames) == 1
     ids = [sse.decode_frame(f + b"\n\n")[0] for f in frames[0].split(b"\n\n") if f]
     assert ids == list(range(11, 51))
+
+
+async def test_failed_write_on_asgi_2_4_ends_the_reply_at_the_next_heartbeat() -> None:
+    from starlette.requests import ClientDisconnect
+
+    registry = MemoryStreamRegistry()
+    await registry.create("s1", "sess")
+    client = Client()
+
+    async def send(message: dict[str, Any]) -> None:
+        if client.gone.is_set():
+            raise OSError("connection closed")  # what a 2.4 server does once the client has gone
+        await client.send(message)
+
+    response = sse.EventStreamResponse(registry.subscribe("s1"), heartbeat=0.02)
+    spec_24 = {**scope(), "asgi": {"version": "3.0", "spec_version": "2.4"}}
+    task = asyncio.create_task(response(spec_24, client.receive, send))
+    await client.wait_for(b"retry:")
+    client.hang_up()
+    with pytest.raises(ClientDisconnect):
+        await asyncio.wait_for(task, 5)
+    assert (await registry.status("s1"))["subscribers"] == 0

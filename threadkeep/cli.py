@@ -7,6 +7,7 @@ itself is done by the app, the store and `importing`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -80,6 +81,10 @@ def serve(
     # place before it started: make that a clean exit rather than death by signal.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: sys.exit(0))
+    # ~270,000 objects from imports live as long as the process: keep them out of the cyclic GC, whose full
+    # collections otherwise walk them all (~150 ms each, mid-request, while a 10,000-row reply is built).
+    gc.collect()
+    gc.freeze()
     uvicorn.Server(config).run()
 
 

@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import os
 import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .errors import ApiError
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".mypy_cache",
                        ".pytest_cache", ".ruff_cache", ".tox"})
 SNIFF_BYTES = 8192
+MAX_PATH_CHARS = 4096
+MAX_DEPTH = 64
+MAX_NAME_BYTES = 255
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class FileAccessError(ApiError):
@@ -93,6 +100,43 @@ def looks_binary(head: bytes) -> bool:
     return b"\x00" in head
 
 
+def _guarded(method: Callable[Concatenate[Workspace, P], R]) -> Callable[Concatenate[Workspace, P], R]:
+    """Any other OS-level failure of an operation becomes a FileAccessError, never a server error."""
+
+    @functools.wraps(method)
+    def wrapper(self: Workspace, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except FileAccessError:
+            raise
+        except OSError as exc:  # permissions, I/O errors, a parent that is a file...
+            where = f": {args[0]}" if args and isinstance(args[0], str) else ""
+            raise FileAccessError(f"{exc.strerror or exc}{where}") from None
+
+    return wrapper
+
+
+def _printable(name: str) -> str:
+    """A file name that is not valid UTF-8 (surrogate-escaped bytes), shown with replacement marks."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _check_shape(rel: str) -> None:
+    if "\x00" in rel:
+        raise FileAccessError("Path contains a NUL character")
+    if len(rel) > MAX_PATH_CHARS:
+        raise FileAccessError(f"Path is longer than {MAX_PATH_CHARS} characters")
+    parts = Path(rel).parts
+    if len(parts) > MAX_DEPTH:
+        raise FileAccessError(f"Path is nested deeper than {MAX_DEPTH} levels")
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in parts):
+        raise FileAccessError(f"A name in the path is longer than {MAX_NAME_BYTES} bytes")
+
+
 class Workspace:
     def __init__(self, root: str | Path, *, max_read_bytes: int = 2 * 1024 * 1024) -> None:
         raw = str(root)
@@ -113,31 +157,22 @@ class Workspace:
 
     def resolve(self, rel: str) -> Path:
         """The real path of `rel` (symlinks followed), which must lie inside the workspace."""
-        if "\x00" in rel:
-            raise FileAccessError("Path contains a NUL character")
+        _check_shape(rel)
         candidate = Path(rel) if rel else Path(".")
-        if candidate.is_absolute():
-            try:
-                resolved = candidate.resolve()
-            except (OSError, RuntimeError) as exc:
-                raise FileAccessError(f"Path cannot be resolved: {rel} ({exc})") from None
-            if not self._inside(resolved):
-                raise FileAccessError(f"Absolute path is outside the workspace: {rel}")
-            return resolved
         try:
-            resolved = (self.root / candidate).resolve()
+            resolved = (self.root / candidate).resolve()  # an absolute `rel` replaces the root
         except (OSError, RuntimeError) as exc:  # e.g. a symlink loop
             raise FileAccessError(f"Path cannot be resolved: {rel} ({exc})") from None
         if not self._inside(resolved):
-            why = "escapes the workspace" if ".." in candidate.parts else "leads outside the workspace (link)"
+            why = ("is outside the workspace" if candidate.is_absolute() else "escapes the workspace"
+                   if ".." in candidate.parts else "leads outside the workspace (link)")
             raise FileAccessError(f"Path {why}: {rel}")
         return resolved
 
     def _entry_path(self, rel: str) -> Path:
         """`rel` with its parent resolved but its last component kept as is: delete and rename act on
         a symlink itself, not on what it points to."""
-        if "\x00" in rel:
-            raise FileAccessError("Path contains a NUL character")
+        _check_shape(rel)
         name = Path(rel).name
         if not rel.strip() or name in ("", ".", ".."):
             raise FileAccessError(f"Path does not name a file or directory: {rel!r}")
@@ -147,18 +182,18 @@ class Workspace:
         return target
 
     def relative(self, path: Path) -> str:
-        return "." if path == self.root else path.relative_to(self.root).as_posix()
+        return "." if path == self.root else _printable(path.relative_to(self.root).as_posix())
 
     def entry(self, path: Path) -> Entry:
-        rel = self.relative(path)
+        rel, name = self.relative(path), _printable(path.name)
         try:
             if path.is_symlink() and not self._inside(path.resolve()):
-                return Entry(path.name, rel, "other", None, None)  # says nothing about the outside
+                return Entry(name, rel, "other", None, None)  # says nothing about the outside
             st = path.stat()
         except (OSError, RuntimeError):  # dangling symlink, loop
-            return Entry(path.name, rel, "other", None, None)
+            return Entry(name, rel, "other", None, None)
         kind = "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
-        return Entry(path.name, rel, kind, st.st_size if kind == "file" else None, st.st_mtime)
+        return Entry(name, rel, kind, st.st_size if kind == "file" else None, st.st_mtime)
 
     def _existing(self, rel: str) -> Path:
         path = self.resolve(rel)
@@ -166,6 +201,7 @@ class Workspace:
             raise FileMissing(f"Not found: {rel}")
         return path
 
+    @_guarded
     def file(self, rel: str) -> Path:
         """The real path of an existing regular file (for serving its bytes)."""
         path = self._existing(rel)
@@ -175,6 +211,7 @@ class Workspace:
 
     # -- reading -----------------------------------------------------------------------------------
 
+    @_guarded
     def list_dir(self, rel: str = ".", *, hidden: bool = False, limit: int = 1000) -> tuple[list[Entry], bool]:
         """Entries of a directory, directories first then by name; (entries, truncated)."""
         path = self._existing(rel)
@@ -182,10 +219,7 @@ class Workspace:
             raise FileAccessError(f"Not a directory: {rel}")
         entries: list[Entry] = []
         truncated = False
-        try:
-            children = sorted(os.scandir(path), key=lambda e: e.name.lower())
-        except PermissionError:
-            raise FileAccessError(f"Permission denied: {rel}") from None
+        children = sorted(os.scandir(path), key=lambda e: e.name.lower())
         for child in children:
             if not hidden and child.name.startswith("."):
                 continue
@@ -196,32 +230,32 @@ class Workspace:
         entries.sort(key=lambda e: (e.type != "dir", e.name.lower()))
         return entries, truncated
 
+    @_guarded
     def read_text(self, rel: str, *, max_bytes: int | None = None) -> TextFile:
         path, data = self._read(rel, max_bytes)
         if looks_binary(data[:SNIFF_BYTES]):
             raise NotText(f"{rel} is a binary file, not text")
         return TextFile(self.relative(path), data.decode("utf-8", errors="replace"), len(data))
 
+    @_guarded
     def read_bytes(self, rel: str, *, max_bytes: int | None = None) -> bytes:
         return self._read(rel, max_bytes)[1]
 
     def _read(self, rel: str, max_bytes: int | None) -> tuple[Path, bytes]:
         path = self.file(rel)
         limit = self.max_read_bytes if max_bytes is None else max_bytes
-        try:
-            size = path.stat().st_size
-            if size > limit:
-                raise FileTooLarge(f"{rel} is too large ({size} bytes; the limit is {limit})")
-            with open(path, "rb") as handle:
-                data = handle.read(limit + 1)  # the file may have grown since stat
-        except PermissionError:
-            raise FileAccessError(f"Permission denied: {rel}") from None
+        size = path.stat().st_size
+        if size > limit:
+            raise FileTooLarge(f"{rel} is too large ({size} bytes; the limit is {limit})")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)  # the file may have grown since stat
         if len(data) > limit:
             raise FileTooLarge(f"{rel} is too large (over {limit} bytes)")
         return path, data
 
     # -- writing -----------------------------------------------------------------------------------
 
+    @_guarded
     def save(self, rel: str, content: str | bytes, *, create: bool = True, overwrite: bool = True) -> Entry:
         """Write a file (parents created). `create=False`: it must exist; `overwrite=False`: it must not."""
         path = self.resolve(rel)
@@ -242,10 +276,6 @@ class Workspace:
                     handle.write(data)
         except FileExistsError:
             raise FileConflict(f"File already exists: {rel}") from None
-        except NotADirectoryError:
-            raise FileAccessError(f"A parent of {rel} is a file") from None
-        except PermissionError:
-            raise FileAccessError(f"Permission denied: {rel}") from None
         return self.entry(path)
 
     @staticmethod
@@ -254,8 +284,6 @@ class Workspace:
             path.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
             raise FileAccessError(f"A parent of {rel} is a file") from None
-        except PermissionError:
-            raise FileAccessError(f"Permission denied: {rel}") from None
 
     @staticmethod
     def _replace(path: Path, data: bytes) -> None:
@@ -271,6 +299,7 @@ class Workspace:
                 os.unlink(tmp)
             raise
 
+    @_guarded
     def mkdir(self, rel: str) -> Entry:
         path = self.resolve(rel)
         if path.exists():
@@ -282,22 +311,21 @@ class Workspace:
             raise FileConflict(f"Already exists: {rel}") from None
         return self.entry(path)
 
+    @_guarded
     def delete(self, rel: str, *, recursive: bool = False) -> None:
         path = self._entry_path(rel)
         if not path.is_symlink() and not path.exists():
             raise FileMissing(f"Not found: {rel}")
-        try:
-            if path.is_symlink() or not path.is_dir():
-                path.unlink()
-            elif recursive:
-                shutil.rmtree(path)
-            else:
-                path.rmdir()
-        except OSError as exc:
-            if path.is_dir() and not recursive:
-                raise FileAccessError(f"Directory is not empty: {rel}") from None
-            raise FileAccessError(f"Cannot delete {rel}: {exc.strerror}") from None
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        elif recursive:
+            shutil.rmtree(path)
+        elif any(path.iterdir()):
+            raise FileAccessError(f"Directory is not empty: {rel}")
+        else:
+            path.rmdir()
 
+    @_guarded
     def rename(self, src: str, dst: str) -> Entry:
         """Rename or move within the workspace; the destination must not exist."""
         source = self._entry_path(src)
@@ -309,14 +337,12 @@ class Workspace:
         if source.is_dir() and not source.is_symlink() and (target == source or source in target.parents):
             raise FileAccessError(f"Cannot move {src} into itself")
         self._parents(target, dst)
-        try:
-            os.rename(source, target)
-        except OSError as exc:
-            raise FileAccessError(f"Cannot rename {src} to {dst}: {exc.strerror}") from None
+        os.rename(source, target)
         return self.entry(target)
 
     # -- searching ---------------------------------------------------------------------------------
 
+    @_guarded
     def search(self, query: str, rel: str = ".", *, regex: bool = False, case_sensitive: bool = False,
                glob: str | None = None, hidden: bool = False, max_files: int = 2000, max_matches: int = 200,
                max_file_bytes: int = 1024 * 1024) -> SearchResult:

@@ -83,8 +83,9 @@ async def read_file(session_id: QuerySessionId, store: Store, settings: AppSetti
 
 def _disposition(name: str, mime: str, *, download: bool, inline: bool) -> str:
     kind = "inline" if not download and (inline or mime in _INLINE_TYPES) else "attachment"
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_").replace("\\", "_")
+    encoded = quote(name.encode("utf-8", "surrogateescape"), safe="")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
 
 
 @router.get("/api/file/raw")
