@@ -27,7 +27,9 @@ def slow_server(tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[LiveServer]
     server.stop()
 
 
-def read_events(base: str, stream_id: str, *, last_event_id: int | None = None, limit: int | None = None) -> list[Event]:
+def read_events(
+    base: str, stream_id: str, *, last_event_id: int | None = None, limit: int | None = None
+) -> list[Event]:
     host, port = base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}

@@ -63,13 +63,13 @@ async def test_undo_preview_is_forty_chars_and_ellipsis(store: Any, tmp_path: An
     session = await store.create(workspace=str(tmp_path), messages=[Message(role="user", content=long)])
     cut = await store.undo(session.id)
     assert cut.removed_preview == "x" * 40 + "..."
-    with pytest.raises(NothingToRemove, match="Nothing to undo."):
+    with pytest.raises(NothingToRemove, match=r"Nothing to undo\."):
         await store.undo(session.id)
 
 
 async def test_retry_without_user_message_says_so(store: Any, tmp_path: Any) -> None:
     session = await store.create(workspace=str(tmp_path), messages=[Message(role="assistant", content="a")])
-    with pytest.raises(NothingToRemove, match="No previous message to retry."):
+    with pytest.raises(NothingToRemove, match=r"No previous message to retry\."):
         await store.retry(session.id)
 
 
@@ -125,7 +125,7 @@ async def test_list_is_newest_activity_first_with_keyset_pages(store: Any, tmp_p
     ids = [(await store.create(workspace=str(tmp_path), title=f"s{i}")).id for i in range(7)]
     await store.patch(ids[0], title="renamed")  # activity moves it to the top
     everything = await store.list()
-    assert [s.id for s in everything.sessions][0] == ids[0] and everything.next_cursor is None
+    assert everything.sessions[0].id == ids[0] and everything.next_cursor is None
     seen: list[str] = []
     cursor = None
     while True:

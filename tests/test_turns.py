@@ -65,7 +65,7 @@ async def test_a_turn_streams_and_is_stored(chat: httpx.AsyncClient, fake_openai
     got = await events(chat, await start(chat, sid))
     assert [i for i, _, _ in got] == list(range(1, len(got) + 1))  # every event has an id, in order
     assert "".join(d["text"] for d in named(got, "token")) == "Hi there!"
-    done = named(got, "done")[0]
+    (done,) = named(got, "done")
     assert done["usage"]["input_tokens"] == 21 and done["usage"]["output_tokens"] == 3
     assert named(got, "title") == [{"session_id": sid, "title": "Hello there"}]
     assert got[-1][1] == "stream_end"
@@ -86,7 +86,8 @@ async def test_provider_error_keeps_the_user_message(chat: httpx.AsyncClient, fa
     err = named(got, "apperror")[0]
     assert err["type"] == "auth" and err["hint"]
     assert "sk-test-secret" not in str(got)
-    assert [(m["role"], m["content"]) for m in await transcript(chat, sid)][0] == ("user", "keep me")
+    first = (await transcript(chat, sid))[0]
+    assert (first["role"], first["content"]) == ("user", "keep me")
     await wait_idle(chat, sid)
     fake_openai.enqueue(Reply(text=["fine now"]))
     assert named(await events(chat, await start(chat, sid, "again")), "done")

@@ -11,8 +11,8 @@ import gc
 import logging
 import signal
 import sys
-from pathlib import Path
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer

@@ -26,7 +26,6 @@ from .sessions import valid_session_id
 from .settings import Settings
 from .store import Draft, SessionStore
 
-
 BATCH = 200
 
 

@@ -91,7 +91,8 @@ class Message:
         tool_calls = data.get("tool_calls")
         if tool_calls is not None and not isinstance(tool_calls, list):
             raise MessageError(f"{where}.tool_calls must be a list")
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        raw_usage = data.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         timestamp = data.get("timestamp")
         return cls(
             role=role,
@@ -103,7 +104,8 @@ class Message:
             model=_opt_str(data.get("model")),
             input_tokens=_opt_int(usage.get("input_tokens")),
             output_tokens=_opt_int(usage.get("output_tokens")),
-            created_at=float(timestamp) if _is_number(timestamp) else time.time(),
+            created_at=float(timestamp) if isinstance(timestamp, int | float) and _is_number(timestamp)
+            else time.time(),
             meta={k: v for k, v in data.items() if k not in _COLUMN_KEYS},
         )
 

@@ -69,10 +69,8 @@ class SessionSearch:
                     "SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH :q ORDER BY rowid DESC LIMIT :n"
                 )
                 rowids = [r[0] for r in await conn.execute(title_sql, {"q": match, "n": limit})]
-                title_rows = (
-                    await conn.execute(select(sessions).where(text("sessions.rowid IN (SELECT value FROM json_each(:ids))")),
-                                       {"ids": _json_list(rowids)})
-                ).all() if rowids else []
+                by_rowid = select(sessions).where(text("sessions.rowid IN (SELECT value FROM json_each(:ids))"))
+                title_rows = (await conn.execute(by_rowid, {"ids": _json_list(rowids)})).all() if rowids else []
             else:
                 title_rows = (
                     await conn.execute(

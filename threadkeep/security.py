@@ -160,7 +160,11 @@ async def _refuse(send: Send, status: int, text: str) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *_HEADERS],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *_HEADERS,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

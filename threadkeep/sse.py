@@ -9,11 +9,12 @@ and how they are kept is `streams`' business, not this module's.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any, Protocol
 
 import orjson
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from .errors import BadRequest
 
@@ -105,7 +106,7 @@ class Batches(Protocol):
 
 
 async def frames(subscription: Batches, *, heartbeat: float, retry_ms: int | None = DEFAULT_RETRY_MS
-                 ) -> AsyncIterator[bytes]:
+                 ) -> AsyncGenerator[bytes, None]:
     """The body of an event-stream reply: every event's frame (several at once when they are ready
     together, one write instead of many), a keepalive comment after `heartbeat` idle seconds."""
     try:
@@ -121,13 +122,21 @@ async def frames(subscription: Batches, *, heartbeat: float, retry_ms: int | Non
 
 
 class EventStreamResponse(StreamingResponse):
-    """`text/event-stream` reply relaying one subscription; the subscription is closed when the stream
-    ends or the client disconnects (Starlette cancels the body, or the next write fails)."""
+    """`text/event-stream` reply relaying one subscription; the subscription is closed however the reply
+    ends: the stream finished, the client disconnected (Starlette cancels the body), or a write failed."""
 
     media_type = "text/event-stream"
 
     def __init__(self, subscription: Batches, *, heartbeat: float = 15.0,
                  retry_ms: int | None = DEFAULT_RETRY_MS, headers: dict[str, str] | None = None) -> None:
         merged = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})}
-        super().__init__(frames(subscription, heartbeat=heartbeat, retry_ms=retry_ms), headers=merged,
-                         media_type="text/event-stream; charset=utf-8")
+        self._subscription = subscription
+        self._frames = frames(subscription, heartbeat=heartbeat, retry_ms=retry_ms)
+        super().__init__(self._frames, headers=merged, media_type="text/event-stream; charset=utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._frames.aclose()
+            await self._subscription.aclose()

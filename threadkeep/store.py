@@ -382,8 +382,8 @@ class SessionStore:
             func.coalesce(func.sum(messages.c.input_tokens), 0),
             func.coalesce(func.sum(messages.c.output_tokens), 0),
         ).where(messages.c.session_id == session_id)
-        row = (await conn.execute(query)).one()
-        return {"input_tokens": int(row[0]), "output_tokens": int(row[1])}
+        input_tokens, output_tokens = tuple((await conn.execute(query)).one())
+        return {"input_tokens": int(input_tokens), "output_tokens": int(output_tokens)}
 
     # -- changing session fields ---------------------------------------------------------------------
 

@@ -142,9 +142,12 @@ class Turns:
                 tools = self.tools.specs() if step < self.max_tool_steps else []
                 await self._stream_reply(session_id, stream_id, provider, model_id, history, tools, reply, publish)
                 cost = self.pricing.cost(model, reply.input_tokens, reply.output_tokens)
-                turn_in, turn_out, turn_cost = turn_in + reply.input_tokens, turn_out + reply.output_tokens, turn_cost + cost
+                turn_in += reply.input_tokens
+                turn_out += reply.output_tokens
+                turn_cost += cost
                 await self.ts.add_usage(session_id, reply.input_tokens, reply.output_tokens, cost)
-                await publish("metering", {"input_tokens": turn_in, "output_tokens": turn_out, "estimated_cost": turn_cost})
+                await publish("metering", {"input_tokens": turn_in, "output_tokens": turn_out,
+                                           "estimated_cost": turn_cost})
                 if not reply.tool_calls:
                     break
                 await self._run_tools(session_id, stream_id, workspace, reply.tool_calls, publish)

@@ -34,7 +34,7 @@ def _system_reason(path: Path) -> str | None:
     for tree in _SYSTEM_TREES:
         if _is_within(path, Path(tree)):
             return f"Workspace cannot be inside the system directory {tree}"
-    windir = os.environ.get("SystemRoot")
+    windir = os.environ.get("SYSTEMROOT")
     if windir and _is_within(path, Path(windir)):
         return f"Workspace cannot be inside the system directory {windir}"
     return None
