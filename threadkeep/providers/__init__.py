@@ -14,10 +14,8 @@ from typing import Any, Protocol
 from ..provider_config import ProviderConfig, ProviderSpec, load_provider_config
 from ..settings import Settings
 from ..tokens import TokenCounter
-from .anthropic import AnthropicProvider
 from .base import ChatRequest, ModelInfo, ProviderError
 from .demo import DEMO_MODEL, DemoProvider
-from .openai_compat import OpenAICompatProvider
 
 __all__ = ["ChatProvider", "ProviderError", "ProviderRegistry", "build_registry", "registry_for"]
 
@@ -51,8 +49,13 @@ def _make(spec: ProviderSpec, *, timeout: float, max_retries: int, models_timeou
         "max_retries": spec.max_retries if spec.max_retries is not None else max_retries,
         "models_timeout": models_timeout, "counter": counter,
     }
+    # The SDKs are imported only when a provider needs them: together they cost ~1 s and ~50 MB.
     if spec.kind == "anthropic":
+        from .anthropic import AnthropicProvider
+
         return AnthropicProvider(**common)
+    from .openai_compat import OpenAICompatProvider
+
     return OpenAICompatProvider(**common)
 
 
