@@ -79,7 +79,7 @@ class ProviderRegistry:
 
     def _known(self, provider: ChatProvider) -> list[ModelInfo]:
         models = provider.cached_models()
-        if not models and isinstance(provider, OpenAICompatProvider) and provider.official:
+        if not models and getattr(provider, "official", False):
             return OPENAI_FALLBACK_MODELS
         return models
 
