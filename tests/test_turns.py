@@ -238,3 +238,6 @@ async def test_usage_and_cost_accumulate(chat: httpx.AsyncClient, fake_openai: F
     usage = (await chat.get("/api/session/usage", params={"session_id": sid})).json()
     assert (usage["input_tokens"], usage["output_tokens"]) == (3000, 300)
     assert usage["estimated_cost"] > 0
+    (row,) = usage["by_model"]
+    assert (row["model"], row["input_tokens"], row["output_tokens"], row["messages"]) == ("gpt-4o-mini", 3000, 300, 2)
+    assert row["estimated_cost"] == pytest.approx(usage["estimated_cost"])

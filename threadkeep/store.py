@@ -385,6 +385,19 @@ class SessionStore:
         input_tokens, output_tokens = tuple((await conn.execute(query)).one())
         return {"input_tokens": int(input_tokens), "output_tokens": int(output_tokens)}
 
+    async def usage_by_model(self, session_id: str) -> list[tuple[str, int, int, int]]:
+        """(model, input_tokens, output_tokens, messages) for each model that answered in the session."""
+        query = (
+            select(messages.c.model, func.coalesce(func.sum(messages.c.input_tokens), 0),
+                   func.coalesce(func.sum(messages.c.output_tokens), 0), func.count())
+            .where(messages.c.session_id == session_id, messages.c.model.is_not(None))
+            .group_by(messages.c.model)
+            .order_by(messages.c.model)
+        )
+        async with self.db.read() as conn:
+            await self._load(conn, session_id)
+            return [(str(m), int(i), int(o), int(n)) for m, i, o, n in await conn.execute(query)]
+
     # -- changing session fields ---------------------------------------------------------------------
 
     async def patch(self, session_id: str, **values: Any) -> Session:

@@ -253,7 +253,8 @@ class Turns:
             result_text, ok, error, duration = result.output, result.ok, result.error, result.duration_ms
             await publish("tool_complete", {"id": call["id"], "name": name, "ok": ok, "error": error,
                                             "result": result_text, "duration_ms": duration})
-            await self._tool_message(session_id, stream_id, call, name, result_text if ok else f"Error: {error}")
+            stored = result_text if ok else "\n".join(p for p in (f"Error: {error}", result_text) if p)
+            await self._tool_message(session_id, stream_id, call, name, stored)
 
     async def _tool_message(self, session_id: str, stream_id: str, call: dict[str, Any], name: str,
                             text: str) -> None:

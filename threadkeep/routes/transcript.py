@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from ..errors import BadRequest
@@ -99,8 +99,15 @@ async def status(session_id: QuerySessionId, store: Store) -> JsonReply:
 
 
 @router.get("/api/session/usage")
-async def usage(session_id: QuerySessionId, store: Store) -> JsonReply:
+async def usage(session_id: QuerySessionId, store: Store, request: Request) -> JsonReply:
+    """Token totals and estimated cost, plus a breakdown per model that answered in the session."""
     s = await store.get(session_id)
+    pricing = request.app.state.pricing
+    by_model = [
+        {"model": model, "input_tokens": i, "output_tokens": o, "total_tokens": i + o, "messages": n,
+         "estimated_cost": pricing.cost(model, i, o)}
+        for model, i, o, n in await store.usage_by_model(session_id)
+    ]
     return reply(
         {
             "session_id": s.id,
@@ -109,6 +116,7 @@ async def usage(session_id: QuerySessionId, store: Store) -> JsonReply:
             "total_tokens": s.total_tokens,
             "estimated_cost": s.estimated_cost,
             "model": s.model,
+            "by_model": by_model,
         }
     )
 
