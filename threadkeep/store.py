@@ -385,7 +385,7 @@ class SessionStore:
         input_tokens, output_tokens = tuple((await conn.execute(query)).one())
         return {"input_tokens": int(input_tokens), "output_tokens": int(output_tokens)}
 
-    async def usage_by_model(self, session_id: str) -> list[tuple[str, int, int, int]]:
+    async def usage_by_model(self, session_id: str) -> Sequence[tuple[str, int, int, int]]:
         """(model, input_tokens, output_tokens, messages) for each model that answered in the session."""
         query = (
             select(messages.c.model, func.coalesce(func.sum(messages.c.input_tokens), 0),
