@@ -128,6 +128,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live_database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """For live servers: None (the server's own SQLite file) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with postgres_database() as url:
+        yield url
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Any:
     from threadkeep.settings import Settings

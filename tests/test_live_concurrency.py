@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import postgres_database, postgres_unavailable
 from tests.http_client import Client
 from tests.live import LiveServer
 
@@ -27,22 +26,12 @@ def turn(marker: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": f"q {marker}"}, {"role": "assistant", "content": f"a {marker}"}]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    if request.param == "sqlite":
-        live = LiveServer(tmp_path / "data")
-        live.start()
-        yield live
-        live.stop()
-        return
-    reason = postgres_unavailable()
-    if reason:
-        pytest.skip(reason)
-    with postgres_database() as url:
-        live = LiveServer(tmp_path / "data", database_url=url)
-        live.start()
-        yield live
-        live.stop()
+@pytest.fixture
+def server(tmp_path: Path, live_database_url: str | None) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path / "data", database_url=live_database_url)
+    live.start()
+    yield live
+    live.stop()
 
 
 class Tally:

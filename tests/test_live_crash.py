@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.databases import postgres_database, postgres_unavailable
 from tests.http_client import Client
 from tests.live import LiveServer
 from tests.test_live_concurrency import turn
 
 WRITERS = 6
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    reason = postgres_unavailable()
-    if reason:
-        pytest.skip(reason)
-    with postgres_database() as url:
-        yield url
 
 
 def writer(base: str, sid: str, k: int, acked: list[str], renamed: dict[str, str], imported: list[str],
@@ -54,8 +38,8 @@ def writer(base: str, sid: str, k: int, acked: list[str], renamed: dict[str, str
         i += 1
 
 
-def test_acknowledged_writes_survive_kill_9(tmp_path: Path, database_url: str | None) -> None:
-    server = LiveServer(tmp_path / "data", database_url=database_url)
+def test_acknowledged_writes_survive_kill_9(tmp_path: Path, live_database_url: str | None) -> None:
+    server = LiveServer(tmp_path / "data", database_url=live_database_url)
     server.start()
     try:
         client = Client(server.base)
