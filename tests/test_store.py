@@ -209,3 +209,12 @@ async def test_writes_to_distinct_sessions_do_not_interfere(store: Any, tmp_path
     await asyncio.gather(*[work(s.id, 3 + k) for k, s in enumerate(sessions)])
     for k, s in enumerate(sessions):
         assert await texts(store, s.id) == [m.text for m in turns(2 + k)]
+
+
+async def test_undo_finds_a_user_message_far_back(store: Any, tmp_path: Any) -> None:
+    msgs = [*turn(0), Message(role="user", content="far back"),
+            *[Message(role="assistant", content=f"step {i}") for i in range(100)]]
+    session = await store.create(workspace=str(tmp_path), messages=msgs)
+    cut = await store.undo(session.id)
+    assert (cut.removed_count, cut.last_user_text) == (101, "far back")
+    assert await texts(store, session.id) == ["user 0", "reply 0"]

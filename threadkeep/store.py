@@ -40,6 +40,13 @@ _NEWEST_MESSAGES = (
     .order_by(messages.c.seq.desc())
     .limit(bindparam("limit"))
 )
+_LAST_USER_MESSAGE = (
+    select(messages.c.seq, messages.c.text)
+    .where(messages.c.session_id == bindparam("sid"), messages.c.role == "user")
+    .where(messages.c.seq >= bindparam("from_seq"))
+    .order_by(messages.c.seq.desc())
+    .limit(1)
+)
 _NO_BOUND = 2**31 - 1
 
 
@@ -326,13 +333,13 @@ class SessionStore:
 
     async def _cut_last_turn(self, session_id: str, nothing_message: str) -> Cut:
         async with self._mutate(session_id) as (conn, session):
-            query = (
-                select(messages.c.seq, messages.c.text)
-                .where(messages.c.session_id == session_id, messages.c.role == "user")
-                .order_by(messages.c.seq.desc())
-                .limit(1)
-            )
-            last_user = (await conn.execute(query)).first()
+            # The last turn is nearly always among the last few messages: look there first, so the cost does
+            # not depend on the transcript's length or on the planner's statistics (PostgreSQL right after a
+            # big import would otherwise scan and sort the whole transcript).
+            params = {"sid": session_id, "from_seq": max(0, session.next_seq - 64)}
+            last_user = (await conn.execute(_LAST_USER_MESSAGE, params)).first()
+            if last_user is None and params["from_seq"] > 0:
+                last_user = (await conn.execute(_LAST_USER_MESSAGE, {"sid": session_id, "from_seq": 0})).first()
             if last_user is None:
                 raise NothingToRemove(nothing_message)
             removed = await self._cut_at(conn, session, last_user.seq)
