@@ -67,6 +67,11 @@ def serve(
     from .app import create_app
 
     settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url, workspace=workspace)
+    # Reach the database (and migrate it) before uvicorn starts: a bad URL or a server that is down is then
+    # one line on stderr and exit 1, not a lifespan traceback.
+    code = _run(_upgrade(settings, quiet=True))
+    if code:
+        raise typer.Exit(code)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = uvicorn.Config(
         create_app(settings),
@@ -91,21 +96,23 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Apply pending schema migrations."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    raise typer.Exit(_run(_upgrade(settings)))
+
+
+async def _upgrade(settings: Any, *, quiet: bool = False) -> int:
     from . import migrate
     from .database import Database
 
-    settings = _settings(data_dir=data_dir, database_url=database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-
-    async def _upgrade() -> int:
-        db = Database(settings.resolved_database_url)
-        try:
-            typer.echo(f"database at revision {await migrate.upgrade(db)}")
-            return 0
-        finally:
-            await db.dispose()
-
-    raise typer.Exit(_run(_upgrade()))
+    db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        revision = await migrate.upgrade(db)
+        if not quiet:
+            typer.echo(f"database at revision {revision}")
+        return 0
+    finally:
+        await db.dispose()
 
 
 @app.command()

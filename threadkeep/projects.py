@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -58,6 +59,24 @@ class ProjectStore:
             row = {"id": project.project_id, "name": name, "color": color, "created_at": now, "updated_at": now}
             await conn.execute(insert(projects), [row])
         return project
+
+    async def adopt(self, wanted: Collection[str], known: Mapping[str, Project]) -> tuple[set[str], set[str]]:
+        """For an import: create the `wanted` projects that `known` describes and are not here yet (ids kept).
+
+        Returns (ids that exist now, ids just created); a wanted id neither here nor known is in neither.
+        """
+        if not wanted:
+            return set(), set()
+        async with self.db.write() as conn:
+            query = select(projects.c.id).where(projects.c.id.in_(sorted(wanted)))
+            have: set[str] = set((await conn.execute(query)).scalars())
+            adopted = [p for pid in sorted(set(wanted) - have) if (p := known.get(pid)) is not None]
+            if adopted:
+                rows = [{"id": p.project_id, "name": p.name, "color": p.color, "created_at": p.created_at,
+                         "updated_at": p.updated_at} for p in adopted]
+                await conn.execute(insert(projects), rows)
+        created = {p.project_id for p in adopted}
+        return have | created, created
 
     async def rename(self, project_id: str, name: str | None, color: str | None = None) -> Project:
         values: dict[str, Any] = {"updated_at": time.time()}

@@ -336,7 +336,7 @@ class SessionStore:
             # The last turn is nearly always among the last few messages: look there first, so the cost does
             # not depend on the transcript's length or on the planner's statistics (PostgreSQL right after a
             # big import would otherwise scan and sort the whole transcript).
-            params = {"sid": session_id, "from_seq": max(0, session.next_seq - 64)}
+            params: dict[str, Any] = {"sid": session_id, "from_seq": max(0, session.next_seq - 64)}
             last_user = (await conn.execute(_LAST_USER_MESSAGE, params)).first()
             if last_user is None and params["from_seq"] > 0:
                 last_user = (await conn.execute(_LAST_USER_MESSAGE, {"sid": session_id, "from_seq": 0})).first()
