@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -242,15 +243,41 @@ def test_non_session_json_is_skipped(tmp_path: Path) -> None:
     assert r.returncode == 0 and "skipped 1" in r.stderr and "not a session file" in r.stderr
 
 
+def _refuse_title(data_dir: Path, url: str | None, title: str) -> None:
+    """A trigger that makes the database itself refuse any session with this title."""
+    if url is None:
+        con = sqlite3.connect(data_dir / "threadkeep.db")
+        con.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON sessions WHEN NEW.title = '{title}' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+        con.commit()
+        con.close()
+        return
+
+    async def create() -> None:
+        import asyncpg
+
+        con = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        await con.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.title = '{title}' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; "
+            "RETURN NEW; END $$")
+        await con.execute("CREATE TRIGGER refuse BEFORE INSERT ON sessions FOR EACH ROW EXECUTE FUNCTION refuse()")
+        await con.close()
+
+    asyncio.run(create())
+
+
 def test_a_session_the_database_refuses_fails_alone(tmp_path: Path, cli_url: str | None) -> None:
-    """A value no BIGINT column holds: that file fails with the database's reason, its batch still imports."""
+    """The database refuses one file's session: that file fails with the database's reason, its batch imports."""
     sessions = hermes_state(tmp_path, tmp_path)
-    doc = hermes_session("0badbadbad01", tmp_path, input_tokens=10**30)  # clamped: session totals are ours
-    doc["messages"] = [{"role": "assistant", "content": "hi", "usage": {"input_tokens": 10**20}}]
+    doc = hermes_session("0badbadbad01", tmp_path, title="refuse me")
     (sessions / "0badbadbad01.json").write_text(json.dumps(doc))
+    assert cli(tmp_path / "d", "db", "upgrade", url=cli_url).returncode == 0
+    _refuse_title(tmp_path / "d", cli_url, "refuse me")
     r = cli(tmp_path / "d", "import", str(sessions), url=cli_url)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert f"failed: {sessions / '0badbadbad01.json'}: database refused it: " in r.stderr
+    assert "refused by a test trigger" in r.stderr
     assert "imported 3, already present 0, deleted (not restored) 0, skipped 0, failed 1" in r.stderr
 
 

@@ -93,3 +93,16 @@ async def test_transcript_ops_reject_bad_ids(client: httpx.AsyncClient, path: st
     for body in ({}, {"session_id": "../../etc"}, {"session_id": 12}, {"session_id": None}):
         r = await client.post(path, json={**body, "keep_count": 1})
         assert r.status_code == 400 and "error" in r.json(), (path, body)
+
+
+async def test_nul_characters_and_huge_usage_are_stored_not_refused(client: httpx.AsyncClient) -> None:
+    odd = "binary\x00output"
+    sid = await imported(client, [{"role": "user", "content": odd},
+                                  {"role": "assistant", "content": "ok", "reasoning": "r\x00",
+                                   "usage": {"input_tokens": 10**30, "output_tokens": -5}}], title="t\x00")
+    r = await client.post("/api/session/rename", json={"session_id": sid, "title": "new\x00name"})
+    assert r.status_code == 200
+    msgs = (await client.get("/api/session", params={"session_id": sid})).json()["session"]["messages"]
+    assert msgs[0]["content"] == odd  # JSON content keeps it exactly
+    assert msgs[1]["usage"] == {"input_tokens": 2**31 - 1, "output_tokens": 0}
+    assert (await client.get("/api/sessions/search", params={"q": "binary"})).json()["count"] == 1

@@ -20,7 +20,7 @@ from .pricing import Pricing
 from .projects import ProjectStore
 from .provider_config import load_provider_config
 from .providers import registry_for
-from .routes import approvals, chat, files, health, models, projects, search, sessions, transcript
+from .routes import approvals, chat, files, health, models, projects, search, sessions, transcript, ui
 from .search import SessionSearch
 from .security import SecurityMiddleware
 from .settings import Settings
@@ -91,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for module in (health, sessions, transcript, search, projects, models, chat, files, approvals):
         app.include_router(module.router)
+    ui.mount(app)
     app.add_middleware(
         SecurityMiddleware,
         bound_host=settings.host,

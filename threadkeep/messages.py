@@ -182,5 +182,8 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_MAX_TOKENS = 2**31 - 1  # an INTEGER column on both databases
+
+
 def _opt_int(value: Any) -> int | None:
-    return int(value) if _is_number(value) else None
+    return min(max(int(value), 0), _MAX_TOKENS) if _is_number(value) else None

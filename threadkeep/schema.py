@@ -20,8 +20,24 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
+
+
+class SafeText(TypeDecorator[str]):
+    """Text that can hold any string a client sends: NUL, which PostgreSQL refuses in text and SQLite would
+    keep, is stored as U+FFFD on both, so one odd byte in a tool's output can never fail a write."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None and "\x00" in value:
+            return value.replace("\x00", "\ufffd")
+        return value
+
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long-lived message table.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -30,7 +46,7 @@ projects = Table(
     "projects",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("name", Text, nullable=False),
+    Column("name", SafeText(), nullable=False),
     Column("color", String(32), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
@@ -40,10 +56,10 @@ sessions = Table(
     "sessions",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("title", Text, nullable=False),
-    Column("workspace", Text, nullable=False),
-    Column("model", Text, nullable=True),
-    Column("profile", Text, nullable=True),
+    Column("title", SafeText(), nullable=False),
+    Column("workspace", SafeText(), nullable=False),
+    Column("model", SafeText(), nullable=True),
+    Column("profile", SafeText(), nullable=True),
     Column("project_id", String(32), ForeignKey("projects.id", ondelete="SET NULL"), nullable=True),
     Column("pinned", Boolean, nullable=False, default=False),
     Column("archived", Boolean, nullable=False, default=False),
@@ -54,7 +70,7 @@ sessions = Table(
     # The seq the next appended message gets: messages are only ever removed from the tail, so seqs stay
     # contiguous and a keep_count maps straight onto a seq.
     Column("next_seq", Integer, nullable=False, default=0),
-    Column("tool_calls", Text, nullable=False, default="[]"),
+    Column("tool_calls", SafeText(), nullable=False, default="[]"),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("last_message_at", Float, nullable=True),
@@ -74,14 +90,14 @@ messages = Table(
     Column("session_id", String(64), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("role", String(32), nullable=False),
-    Column("content", Text, nullable=False),  # JSON: a string or a list of parts
-    Column("text", Text, nullable=False, default=""),  # plain text of content, for search and previews
-    Column("tool_calls", Text, nullable=True),  # JSON list, OpenAI shape
-    Column("tool_call_id", Text, nullable=True),
-    Column("name", Text, nullable=True),
-    Column("reasoning", Text, nullable=True),
-    Column("meta", Text, nullable=True),  # JSON object: every other key the message carried
-    Column("model", Text, nullable=True),
+    Column("content", SafeText(), nullable=False),  # JSON: a string or a list of parts
+    Column("text", SafeText(), nullable=False, default=""),  # plain text of content, for search and previews
+    Column("tool_calls", SafeText(), nullable=True),  # JSON list, OpenAI shape
+    Column("tool_call_id", SafeText(), nullable=True),
+    Column("name", SafeText(), nullable=True),
+    Column("reasoning", SafeText(), nullable=True),
+    Column("meta", SafeText(), nullable=True),  # JSON object: every other key the message carried
+    Column("model", SafeText(), nullable=True),
     Column("input_tokens", Integer, nullable=True),
     Column("output_tokens", Integer, nullable=True),
     Column("created_at", Float, nullable=False),
@@ -100,9 +116,9 @@ queued_messages = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("session_id", String(64), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
-    Column("content", Text, nullable=False),  # JSON: the user message content
-    Column("model", Text, nullable=True),
-    Column("attachments", Text, nullable=True),  # JSON list
+    Column("content", SafeText(), nullable=False),  # JSON: the user message content
+    Column("model", SafeText(), nullable=True),
+    Column("attachments", SafeText(), nullable=True),  # JSON list
     Column("created_at", Float, nullable=False),
     Index("ix_queued_messages_session", "session_id", "id"),
 )
