@@ -1,0 +1,4 @@
+// placeholder: being written
+export function initChat(root) {
+  return Promise.resolve();
+}

@@ -1,0 +1,4 @@
+// placeholder: being written
+export function initSidebar(root) {
+  return Promise.resolve();
+}

@@ -1,0 +1,4 @@
+// placeholder: being written
+export function initWorkspace(root) {
+  return Promise.resolve();
+}
