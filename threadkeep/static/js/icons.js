@@ -39,6 +39,12 @@ const PATHS = {
   clock: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 7v5l3 2",
   project: "M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4zM13 13h7v7h-7z",
   logo: "M5 7h14M5 12h10M5 17h7M18 15a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z",
+  image: "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01",
+  filecode: "M6 3h8l4 4v14H6zM14 3v4h4M10.5 12l-2 2.5 2 2.5M13.5 12l2 2.5-2 2.5",
+  filetext: "M6 3h8l4 4v14H6zM14 3v4h4M9 12h6M9 15h6M9 18h4",
+  link: "M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1",
+  maximize: "M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5",
+  minimize: "M9 4v5H4M15 4v5h5M9 20v-5H4M15 20v-5h5",
 };
 
 const SVG = "http://www.w3.org/2000/svg";
