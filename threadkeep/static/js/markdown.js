@@ -8,6 +8,13 @@ import { copyText, h, icon } from "./dom.js";
 
 const marked = new Marked({ gfm: true, breaks: false, async: false });
 
+// Model output may not style itself with the page's classes: only a code block's language survives.
+DOMPurify.addHook("uponSanitizeAttribute", (node, data) => {
+  if (data.attrName === "class") {
+    data.keepAttr = node.tagName === "CODE" && /^language-[\w+#.-]{1,32}$/.test(data.attrValue);
+  }
+});
+
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A") {
     const href = node.getAttribute("href") || "";
@@ -26,7 +33,7 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
 const PURIFY = {
   USE_PROFILES: { html: true },
   FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed", "svg", "math"],
-  FORBID_ATTR: ["style", "class", "id"],
+  FORBID_ATTR: ["style", "id"],
 };
 
 /** Sanitised HTML string for a markdown source. */
