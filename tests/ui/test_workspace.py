@@ -11,9 +11,16 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.fakes.openai_server import FakeOpenAI, Reply, ToolCall
 from tests.http_client import Client
 from tests.live import LiveServer
-from tests.ui.conftest import _server
+from tests.ui.conftest import ARTIFACTS, _server
+
+
+def _shot(page: Any, name: str) -> None:
+    """A screenshot of an intermediate state (the fixture takes the final one), for review."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"workspace-{name}.png"))
 
 
 def _png(width: int = 3, height: int = 2) -> bytes:
@@ -91,6 +98,14 @@ def test_browse_folders_and_preview_text_with_highlighting(page: Any, ui_server:
     expect(code.locator(".hljs-keyword").first).to_have_text("def")
     expect(preview.locator(".ws-gutter")).to_have_text("1\n2\n3\n4\n5")
 
+    # A wider panel for reading, on a desktop.
+    width = panel.bounding_box()["width"]
+    preview.get_by_role("button", name="Wide preview").click()
+    expect(preview.get_by_role("button", name="Wide preview")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("(w) => document.querySelector('#workspace').getBoundingClientRect().width > w + 200",
+                           arg=width)
+    preview.get_by_role("button", name="Wide preview").click()
+
     # Back returns to the tree as it was (folders still open); Esc does the same.
     preview.get_by_role("button", name="Back to files").click()
     expect(_item(panel, "util.js")).to_be_visible()
@@ -164,6 +179,7 @@ def test_edit_and_save_with_unsaved_changes_guard(page: Any, ui_server: LiveServ
     editor.fill("first line\nsecond line\n")
     expect(dirty).to_be_visible()
     expect(save).to_be_enabled()
+    _shot(page, "editing-unsaved")
     page.keyboard.press("Control+s")
     expect(dirty).to_be_hidden()
     expect(panel.get_by_role("status").filter(has_text="Saved")).to_be_visible()
@@ -174,6 +190,7 @@ def test_edit_and_save_with_unsaved_changes_guard(page: Any, ui_server: LiveServ
     panel.get_by_role("button", name="Back to files").click()
     dialog = page.get_by_role("dialog", name="Discard unsaved changes?")
     expect(dialog).to_be_visible()
+    _shot(page, "discard-dialog")
     dialog.get_by_role("button", name="Keep editing").click()
     expect(editor).to_have_value("scratch")
     panel.get_by_role("button", name="Cancel").click()
@@ -196,6 +213,7 @@ def test_create_file_and_folder(page: Any, ui_server: LiveServer, api: Client) -
     root = _workspace(api, sid)
     panel = _open_panel(page, ui_server, sid)
     expect(panel.get_by_text("This workspace is empty")).to_be_visible()
+    _shot(page, "empty")
 
     panel.get_by_role("button", name="New folder").click()
     name = panel.get_by_role("textbox", name="Folder name")
@@ -210,6 +228,7 @@ def test_create_file_and_folder(page: Any, ui_server: LiveServer, api: Client) -
     panel.get_by_role("button", name="New file").click()
     name = panel.get_by_role("textbox", name="File name")
     name.fill("todo.md")
+    _shot(page, "new-file-input")
     name.press("Enter")
     editor = panel.get_by_role("textbox", name="Contents of todo.md")
     expect(editor).to_be_focused()
@@ -243,6 +262,7 @@ def test_rename_and_delete_from_the_menus(page: Any, ui_server: LiveServer, api:
     _row_actions(panel, "old.txt").click()
     menu = page.get_by_role("menu", name="Actions for old.txt")
     expect(menu).to_be_visible()
+    _shot(page, "menu")
     menu.get_by_role("menuitem", name="Rename").click()
     name = panel.get_by_role("textbox", name="New name")
     expect(name).to_be_focused()
@@ -285,6 +305,7 @@ def _drop(page: Any, target: str, files: list[tuple[str, str]]) -> None:
     for kind in ("dragenter", "dragover"):
         page.dispatch_event(target, kind, {"dataTransfer": transfer})
     expect(page.locator("#workspace .ws-drop")).to_be_visible()
+    _shot(page, "drop-zone")
     page.dispatch_event(target, "drop", {"dataTransfer": transfer})
 
 
@@ -335,6 +356,7 @@ def test_upload_over_the_limit_shows_the_server_error(open_page: Any, tmp_path: 
         ])
         expect(page.get_by_role("alert").filter(has_text="big.txt")).to_contain_text("File too large (max 1000 bytes)")
         expect(_item(panel, "small.txt")).to_be_visible()  # the others still go
+        _shot(page, "upload-too-large")
         expect(_item(panel, "big.txt")).to_have_count(0)
         assert not (root / "big.txt").exists() and (root / "small.txt").read_bytes() == b"ok"
         client.close()
@@ -376,6 +398,24 @@ def test_tool_changes_refresh_the_open_folders(page: Any, ui_server: LiveServer,
     expect(panel.locator(".ws-src code")).to_contain_text("Rewritten by a tool")
     panel.get_by_role("button", name="Back to files").click()
     expect(_item(panel, "made_by_tool.py")).to_be_visible()
+
+
+def test_a_tool_writing_a_file_shows_up_in_the_open_tree(
+        page: Any, ui_server: LiveServer, api: Client, fake_openai: FakeOpenAI) -> None:
+    sid = _session(api)
+    root = _workspace(api, sid)
+    (root / "out").mkdir()
+    panel = _open_panel(page, ui_server, sid)
+    _item(panel, "out").locator(".ws-row").first.click()
+    expect(panel.get_by_text("Empty folder")).to_be_visible()
+    call = ToolCall(id="call_ws1", name="write_file", arguments='{"path": "out/report.md", "content": "# Report"}')
+    fake_openai.enqueue(Reply(text=[], tool_calls=[call]), Reply(text=["Done."]))
+    box = page.get_by_label("Message", exact=True)
+    box.fill("Write the report")
+    box.press("Enter")
+    page.locator(".tool-card[data-tool-call-id='call_ws1']").get_by_role("button", name="Approve").click()
+    expect(_item(panel, "report.md")).to_be_visible()
+    assert (root / "out" / "report.md").read_text() == "# Report"
 
 
 def test_sessions_keep_their_own_open_folders(page: Any, ui_server: LiveServer, api: Client) -> None:

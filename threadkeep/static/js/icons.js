@@ -49,6 +49,7 @@ const PATHS = {
   link: "M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1",
   maximize: "M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5",
   minimize: "M9 4v5H4M15 4v5h5M9 20v-5H4M15 20v-5h5",
+  cursor: "M9 4h2a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1H9M15 4h-2a1 1 0 0 0-1 1M15 20h-2a1 1 0 0 1-1-1M9 12h6",
 };
 
 const SVG = "http://www.w3.org/2000/svg";

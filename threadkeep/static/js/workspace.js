@@ -680,7 +680,7 @@ function entryMenu(entry, where) {
     entry.type === "file" ? { label: "Download", icon: "download", action: () => downloadFile(entry.path) } : undefined,
     { label: "Copy path", icon: "copy", action: () => copyPath(entry.path) },
     null,
-    { label: "Rename", icon: "edit", hint: "F2", action: () => startRename(entry), keepFocus: true },
+    { label: "Rename", icon: "cursor", hint: "F2", action: () => startRename(entry), keepFocus: true },
     { label: "Delete", icon: "trash", hint: "Del", danger: true, action: () => deleteEntry(entry), keepFocus: true },
   ], { ...where, label: `Actions for ${entry.name}` });
 }
