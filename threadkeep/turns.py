@@ -194,7 +194,7 @@ class Turns:
                             history: list[dict[str, Any]], tools: list[dict[str, Any]], reply: Reply,
                             publish: Any) -> None:
         request = ChatRequest(model=model_id, messages=history, tools=tools, options={})
-        await self._checkpoint(session_id, stream_id, reply, force=True)
+        # No placeholder row before the first delta: a provider that fails at once leaves no empty reply.
         async for event in provider.stream(request):
             if isinstance(event, TextDelta):
                 reply.text += event.text
@@ -218,10 +218,10 @@ class Turns:
             reply.output_tokens = self.tokens.count_text(reply.text + reply.reasoning, model_id)
         reply.seq = await self.ts.put_reply(session_id, stream_id, reply.seq, reply.message(partial=False))
 
-    async def _checkpoint(self, session_id: str, stream_id: str, reply: Reply, *, force: bool = False) -> None:
+    async def _checkpoint(self, session_id: str, stream_id: str, reply: Reply) -> None:
         now = time.monotonic()
         size = len(reply.text) + len(reply.reasoning) + len(reply.tool_calls)
-        if not force and (now - reply.saved_at < self.checkpoint_seconds or size == reply.saved_len):
+        if now - reply.saved_at < self.checkpoint_seconds or size == reply.saved_len:
             return
         reply.seq = await self.ts.put_reply(session_id, stream_id, reply.seq, reply.message(partial=True))
         reply.saved_at, reply.saved_len = now, size

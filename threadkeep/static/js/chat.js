@@ -38,7 +38,7 @@ export function initChat(root) {
     const notices = h("div", { class: "notices" });
     const queue = h("div", { class: "queue", hidden: true, "aria-label": "Queued messages" });
     const input = h("textarea", { class: "composer-input", id: "composer-input", rows: "1", "aria-label": "Message",
-      placeholder: "Message threadkeep…  (Enter to send, Shift+Enter for a new line)" });
+      placeholder: "Message threadkeep…" });
     const send = h("button", { class: "composer-send", type: "submit", "aria-label": "Send", title: "Send (Enter)" }, icon("send", { size: 18 }));
     const stop = h("button", { class: "composer-stop", type: "button", "aria-label": "Stop", title: "Stop (Esc)", hidden: true }, icon("stop", { size: 18 }));
     const status = h("div", { class: "composer-status", "aria-live": "polite" });
@@ -148,11 +148,10 @@ export function initChat(root) {
     clear(ui.notices);
     if (isDemo()) {
       ui.notices.append(h("div", { class: "notice notice-demo", role: "note" }, icon("info", { size: 16 }),
-        h("div", {}, h("strong", {}, "Demo model — no provider is configured. "),
-          "Replies are canned, but tools, approvals and streaming are real. To chat with a model, set ",
-          h("code", {}, "OPENAI_API_KEY"), " (plus ", h("code", {}, "OPENAI_BASE_URL"), " for Ollama, vLLM, LM Studio, OpenRouter…) or ",
-          h("code", {}, "ANTHROPIC_API_KEY"), ", or add providers to ", h("code", {}, "threadkeep.toml"), " in the data directory, then restart. ",
-          h("a", { href: "https://github.com/threadkeep/threadkeep#providers", target: "_blank", rel: "noopener noreferrer" }, "See the README"), ".")));
+        h("div", {}, h("strong", {}, "Demo model: no provider is configured. "),
+          "Set ", h("code", {}, "OPENAI_API_KEY"), " (and ", h("code", {}, "OPENAI_BASE_URL"), " for Ollama, vLLM, LM Studio…) or ",
+          h("code", {}, "ANTHROPIC_API_KEY"), ", or add a provider to ", h("code", {}, "threadkeep.toml"),
+          " in the data directory, then restart — see “Providers” in the README.")));
     }
     if (view?.reconnecting) {
       ui.notices.append(h("div", { class: "notice notice-warn", role: "status" }, h("span", { class: "spinner" }), "Connection lost — reconnecting; nothing will be missed."));
@@ -390,7 +389,7 @@ export function initChat(root) {
         if (s === "closed" && v.live && v.live.streamId === streamId) endTurn(v);
       },
     });
-    emit("session-updated", { session: { ...v.session, is_streaming: true, active_stream_id: streamId } });
+    emit("session-updated", { session: { ...v.session, message_count: v.total, is_streaming: true, active_stream_id: streamId } });
   }
 
   function onTurnEvent(v, name, data) {
@@ -465,10 +464,11 @@ export function initChat(root) {
       setRunning(false);
       renderAll();
       // Keep the inline error / stopped note of this turn under the stored messages.
-      if (errorOrStop.length) {
+      const kept = errorOrStop.filter((n) => !n.classList.contains("msg-note") || !fresh.some((e) => e.msg._partial));
+      if (kept.length) {
         const holder = h("article", { class: "msg msg-assistant msg-outcome", dataset: { role: "outcome" } },
           h("div", { class: "msg-avatar", "aria-hidden": "true" }, icon("logo", { size: 16 })),
-          h("div", { class: "msg-main" }, h("div", { class: "msg-body" }, errorOrStop.filter((n) => !n.classList.contains("msg-note") || !fresh.some((e) => e.msg._partial)))));
+          h("div", { class: "msg-main" }, h("div", { class: "msg-body" }, kept)));
         ui.list.append(holder);
       }
       showUsage(v.session);
