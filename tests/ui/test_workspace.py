@@ -342,8 +342,8 @@ def test_upload_by_drag_and_drop_and_file_input(page: Any, ui_server: LiveServer
     assert (root / "inbox" / "e.png").read_bytes() == _png()
 
 
-def test_upload_over_the_limit_shows_the_server_error(open_page: Any, tmp_path: Path) -> None:
-    server = _server(tmp_path, {"THREADKEEP_UPLOAD_MAX_BYTES": "1000"})
+def test_limits_upload_too_large_and_file_too_large_to_preview(open_page: Any, tmp_path: Path) -> None:
+    server = _server(tmp_path, {"THREADKEEP_UPLOAD_MAX_BYTES": "1000", "THREADKEEP_FILE_READ_MAX_BYTES": "1024"})
     try:
         client = Client(server.base)
         sid = _session(client)
@@ -359,6 +359,13 @@ def test_upload_over_the_limit_shows_the_server_error(open_page: Any, tmp_path: 
         _shot(page, "upload-too-large")
         expect(_item(panel, "big.txt")).to_have_count(0)
         assert not (root / "big.txt").exists() and (root / "small.txt").read_bytes() == b"ok"
+
+        (root / "huge.log").write_text("line\n" * 500)
+        panel.get_by_role("button", name="Refresh").click()
+        _item(panel, "huge.log").click()
+        expect(panel.get_by_text("Too large to preview")).to_be_visible()
+        expect(panel.locator(".ws-message")).to_contain_text("huge.log is too large (2500 bytes; the limit is 1024)")
+        expect(panel.locator(".ws-message").get_by_role("link", name="Download (2.4 KB)")).to_be_visible()
         client.close()
     finally:
         server.stop()

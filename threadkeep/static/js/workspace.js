@@ -153,6 +153,7 @@ function openMenu(items, { anchor = null, x = 0, y = 0, label = "File actions", 
       return button;
     }));
   document.body.append(el);
+  anchor?.setAttribute("aria-expanded", "true");
   const rect = anchor ? anchor.getBoundingClientRect() : { left: x, right: x, bottom: y, top: y };
   const { width, height } = el.getBoundingClientRect();
   let left = anchor ? rect.right - width : rect.left;
@@ -189,6 +190,7 @@ function openMenu(items, { anchor = null, x = 0, y = 0, label = "File actions", 
     el,
     returnFocus: returnFocus || anchor || document.activeElement,
     cleanup: () => {
+      anchor?.setAttribute("aria-expanded", "false");
       document.removeEventListener("pointerdown", outside, true);
       window.removeEventListener("resize", dismiss);
       window.removeEventListener("blur", dismiss);
@@ -1312,7 +1314,14 @@ function installDrop(root) {
     event.preventDefault();
     const folder = folderAt(event.target);
     hide();
-    uploadFiles(event.dataTransfer.files, folder);
+    // A dropped folder arrives as a file that cannot be read: say so instead of failing mid-upload.
+    const folders = new Set([...(event.dataTransfer.items || [])]
+      .map((item) => (item.kind === "file" && item.webkitGetAsEntry?.()?.isDirectory ? item.getAsFile()?.name : null))
+      .filter(Boolean));
+    if (folders.size) {
+      toastError(new Error(`Folders cannot be uploaded (${[...folders].join(", ")}): drop the files inside them instead.`));
+    }
+    uploadFiles([...event.dataTransfer.files].filter((file) => !folders.has(file.name)), folder);
   });
   window.addEventListener("dragend", hide);
   window.addEventListener("drop", hide);
