@@ -48,7 +48,8 @@ class H(BaseHTTPRequestHandler):
         req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         words = req["messages"][-1]["content"].split()
         n = int(words[1])
-        pace = 1 / float(words[2]) if len(words) > 2 else 0.0
+        pace = 1 / float(words[2]) if len(words) > 2 and float(words[2]) else 0.0
+        para = int(words[3]) if len(words) > 3 else 0  # a blank line every `para` tokens (UI bench)
         self.send_response(200); self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close"); self.end_headers()
         head = '{"id":"c","object":"chat.completion.chunk","created":0,"model":"bench-model","choices":[{"index":0,"delta":{"content":"'
@@ -57,7 +58,8 @@ class H(BaseHTTPRequestHandler):
         for i in range(n):
             if pace:
                 time.sleep(pace)
-            w.write(("data: " + head + f"{i}:{time.monotonic_ns()} " + tail + "\n\n").encode())
+            sep = "\\n\\n" if para and i % para == para - 1 else " "
+            w.write(("data: " + head + f"{i}:{time.monotonic_ns()}" + sep + tail + "\n\n").encode())
             if pace or i % 8 == 7: w.flush()
         w.write(b'data: {"id":"c","object":"chat.completion.chunk","created":0,"model":"bench-model","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n')
         w.write(b'data: {"id":"c","object":"chat.completion.chunk","created":0,"model":"bench-model","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":%d,"total_tokens":%d}}\n\n' % (n, n + 10))

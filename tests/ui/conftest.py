@@ -16,6 +16,7 @@ reason. THREADKEEP_REQUIRE_SERVICES=1 (set by .ci/run) turns that skip into a fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -128,10 +129,8 @@ def open_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable
     for i, page in enumerate(pages):
         if not page.is_closed():
             suffix = "" if i == 0 else f"-{i}"
-            try:
+            with contextlib.suppress(Exception):  # a crashed page must not hide the test's own failure
                 page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"))
-            except Exception:  # a crashed page must not hide the test's own failure
-                pass
     for context in contexts:
         context.close()
     assert not errors, "errors in the page:\n" + "\n".join(errors)

@@ -92,7 +92,8 @@ def test_retry_regenerates_the_last_reply(page: Any, fake_openai: FakeOpenAI, ap
     wait_idle(page)
     expect(page.locator("article.msg")).to_have_count(2)
     sid = page.locator("#messages").get_attribute("data-session-id")
-    assert [(m["role"], m["content"]) for m in messages(api, sid)] == [("user", "Question"), ("assistant", "Second answer")]
+    stored = [(m["role"], m["content"]) for m in messages(api, sid)]
+    assert stored == [("user", "Question"), ("assistant", "Second answer")]
 
 
 def test_undo_removes_the_last_turn_and_gives_the_text_back(page: Any, fake_openai: FakeOpenAI, api: Client) -> None:
@@ -294,7 +295,7 @@ def test_model_picker_lists_the_configured_models_and_saves_the_choice(page: Any
     open_session(page, sid)
     picker.select_option("fake-model-large")
     page.wait_for_timeout(300)
-    status, data = api.get(f"/api/session?session_id={sid}&messages=0")
+    _, data = api.get(f"/api/session?session_id={sid}&messages=0")
     assert data["session"]["model"] == "fake-model-large"
 
 

@@ -63,7 +63,17 @@ export function initChat(root) {
       ui.jump.hidden = true;
     }
   }
-  new ResizeObserver(() => scrollToBottom()).observe(ui.list);
+  // Streamed events ask for a scroll; one per frame does it (reading scrollHeight forces a layout).
+  let scrollQueued = false;
+  function requestScroll() {
+    if (scrollQueued || !stick) return;
+    scrollQueued = true;
+    requestAnimationFrame(() => {
+      scrollQueued = false;
+      scrollToBottom();
+    });
+  }
+  new ResizeObserver(() => requestScroll()).observe(ui.list);
 
   new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) loadEarlier();
@@ -427,7 +437,7 @@ export function initChat(root) {
       case "cancel": reply.cancelled(); break;
       default: break;
     }
-    scrollToBottom();
+    requestScroll();
   }
 
   async function respondApproval(v, approvalId, choice) {

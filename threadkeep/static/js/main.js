@@ -67,6 +67,7 @@ async function boot() {
   }
   await listed;
   document.documentElement.dataset.ready = "true";
+  performance.mark("threadkeep-ready"); // time to interactive, read by bench/bench_ui.py
 }
 
 boot().catch((err) => {
