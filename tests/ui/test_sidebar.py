@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.fakes.openai_server import FakeOpenAI, Reply
 from tests.http_client import Client
 from tests.live import LiveServer
 
@@ -56,7 +58,7 @@ def link(page: Any, title: str) -> Any:
 
 
 def row(page: Any, title: str) -> Any:
-    return sidebar(page).locator("li.sb-item").filter(has=link(page, title))
+    return sidebar(page).locator("li.sb-item").filter(has=page.get_by_role("link", name=title, exact=True))
 
 
 def group(page: Any, name: str) -> Any:
@@ -117,6 +119,35 @@ def test_rows_are_grouped_by_recency_and_a_click_selects(page: Any, api: Client)
     expect(link(page, "Earlier this week")).to_be_focused()
 
 
+def test_a_reply_marks_the_row_streaming_then_titles_it_and_moves_it_up(
+        page: Any, api: Client, fake_openai: FakeOpenAI) -> None:
+    make(api, "Older chat", ago_days=4)
+    make(api, "Recent chat", text="hi")
+    reload(page)
+    fake_openai.enqueue(Reply(text=["One", " two", " three"], delay=0.4))
+    sidebar(page).get_by_role("button", name="New chat").first.click()
+    expect(link(page, "Untitled")).to_have_attribute("aria-current", "page")
+    box = page.get_by_label("Message", exact=True)
+    box.fill("Plan the garden beds")
+    box.press("Enter")
+    live = sidebar(page).get_by_role("link", name=re.compile(r"responding"))
+    expect(live).to_be_visible()
+    expect(live.locator(".sb-live")).to_be_visible()
+    expect(link(page, "Plan the garden beds")).to_be_visible(timeout=15_000)  # titled, no longer streaming
+    expect(sidebar(page).locator(".sb-live")).to_have_count(0)
+    today = group(page, "Today").get_by_role("link")
+    expect(today.first).to_have_text("Plan the garden beds")
+
+    # Activity moves a row to the top of Today.
+    link(page, "Older chat").click()
+    expect(group(page, "Previous 7 days").get_by_role("link", name="Older chat")).to_be_visible()
+    fake_openai.enqueue(Reply(text=["Sure."]))
+    box.fill("One more thing")
+    box.press("Enter")
+    expect(today.first).to_have_text("Older chat", timeout=15_000)
+    expect(group(page, "Previous 7 days")).to_be_hidden()
+
+
 # ---- per-row actions -------------------------------------------------------------------------------------
 
 def test_rename_inline_saves_on_enter_and_cancels_on_escape(page: Any, api: Client) -> None:
@@ -172,7 +203,7 @@ def test_archive_hides_the_row_and_the_archived_view_shows_and_unarchives_it(pag
     reload(page)
     menu_action(page, "Keep me around", "Archive")
     expect(link(page, "Keep me around")).to_have_count(0)
-    expect(page.get_by_role("status").get_by_text("Archived “Keep me around”")).to_be_visible()
+    expect(page.locator("#toasts").get_by_text("Archived “Keep me around”")).to_be_visible()
     assert session_of(api, s["session_id"])[1]["session"]["archived"] is True
 
     archived = sidebar(page).get_by_role("button", name="Archived")
@@ -213,7 +244,7 @@ def test_delete_is_undoable_and_happens_when_the_toast_times_out(page: Any, api:
     menu_action(page, "Doomed", "Delete")
     expect(link(page, "Doomed")).to_be_hidden()
     expect(link(page, "Neighbour")).to_have_attribute("aria-current", "page")  # the open one moved on
-    toast = page.get_by_role("status").filter(has_text="Deleted “Doomed”")
+    toast = page.locator("#toasts").get_by_role("status").filter(has_text="Deleted “Doomed”")
     expect(toast).to_be_visible()
     toast.get_by_role("button", name="Undo").click()
     expect(link(page, "Doomed")).to_be_visible()
@@ -255,12 +286,12 @@ def test_export_json_and_markdown_download(page: Any, api: Client) -> None:
         menu_action(page, "Export me", "Export Markdown")
     md = info.value
     assert md.suggested_filename.endswith(".md") and s["session_id"] in md.suggested_filename
-    text = open(md.path(), encoding="utf-8").read()
+    text = Path(md.path()).read_text(encoding="utf-8")
     assert text.startswith("# Export me") and "the exported words" in text
 
     with page.expect_download() as info:
         menu_action(page, "Export me", "Export JSON")
-    doc = json.loads(open(info.value.path(), encoding="utf-8").read())
+    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert info.value.suggested_filename.endswith(".json")
     assert doc["title"] == "Export me" and doc["session_id"] == s["session_id"]
 
@@ -393,6 +424,7 @@ def test_context_menu_and_keyboard_in_the_menu(page: Any, api: Client) -> None:
     expect(link(page, "Right click me")).to_be_focused()
     # Submenu by keyboard: open the ⋯ menu, go to "Move to project", Right opens it, Left goes back.
     row(page, "Right click me").get_by_role("button", name="Session actions").click()
+    menu = page.get_by_role("menu")
     menu.get_by_role("menuitem", name="Move to project").focus()
     page.keyboard.press("ArrowRight")
     expect(menu.get_by_role("menuitem", name="New project…")).to_be_visible()
@@ -426,13 +458,15 @@ def _showcase(api: Client) -> None:
     make(api, "Draft the release announcement", text="draft")
 
 
-def test_phone_drawer_opens_with_ctrl_b_and_closes_on_select(open_page: Any, ui_server: LiveServer, api: Client) -> None:
+def test_phone_drawer_opens_with_ctrl_b_and_closes_on_select(
+        open_page: Any, ui_server: LiveServer, api: Client) -> None:
     _showcase(api)
     page = open_page(ui_server, viewport=(390, 844))
     bar = sidebar(page)
     expect(bar).to_be_hidden()
     page.keyboard.press("Control+b")
     expect(bar).to_be_visible()
+    page.wait_for_function("() => document.getElementById('sidebar').getBoundingClientRect().x >= 0")  # slid in
     box = bar.bounding_box()
     assert box and box["width"] <= 340 and box["x"] >= 0
     more = row(page, "Draft the release announcement").get_by_role("button", name="Session actions")
@@ -463,6 +497,20 @@ def test_desktop_dark_with_menu_open(open_page: Any, ui_server: LiveServer, api:
     link(page, "SQL window functions").click()
     menu_action(page, "Refactor the import pipeline", "Move to project")
     expect(page.get_by_role("menuitem", name="Research")).to_be_visible()
+
+
+def test_archived_view_dark(open_page: Any, ui_server: LiveServer, api: Client) -> None:
+    _showcase(api)
+    for title in ("Old experiment", "Tax forms 2023"):
+        sid = make(api, title, ago_days=60)["session_id"]
+        api.post("/api/session/archive", {"session_id": sid, "archived": True})
+    page = open_page(ui_server, color_scheme="dark")
+    sidebar(page).get_by_role("button", name="Archived").click()
+    expect(link(page, "Tax forms 2023")).to_be_visible()
+    expect(link(page, "Weekly planning")).to_have_count(0)
+    sidebar(page).get_by_role("searchbox", name="Search chats").fill("tax")
+    results = sidebar(page).get_by_role("region", name="Search results")
+    expect(results.get_by_role("link", name="Tax forms 2023")).to_have_accessible_description(re.compile("archived"))
 
 
 def test_desktop_light_with_search(page: Any, api: Client) -> None:

@@ -69,7 +69,8 @@ export function initSidebar(root) {
   const view = { archived: false, project: null, query: "" };
   const known = new Map(); // session_id -> the freshest compact session seen
   const rows = new Map(); // session_id -> <li> in the list of the current view
-  const pendingDeletes = new Map(); // session_id -> {toast, restore}
+  const pendingDeletes = new Map(); // session_id -> {commit}
+  const undoToasts = new Map(); // session_id -> the archive toast still offering Undo
   let projects = [];
   let pager = null;
   let menu = null;
@@ -562,10 +563,10 @@ export function initSidebar(root) {
   // ---- the actions menu -----------------------------------------------------------------------------
   function menuItem({ label, iconName, run, danger = false, checked = false, dot = null, submenu = false }) {
     return h("button", { class: `menu-item${danger ? " danger" : ""}`, type: "button", role: "menuitem", tabindex: "-1",
-      "aria-haspopup": submenu ? "menu" : null, onclick: run },
+      "aria-haspopup": submenu ? "menu" : null, "aria-current": checked ? "true" : null, onclick: run },
     dot ? h("span", { class: "sb-dot sb-menu-dot", style: `--dot:${dot}`, "aria-hidden": "true" }) : iconName ? icon(iconName, { size: 16 }) : h("span", { class: "sb-menu-pad" }),
     h("span", { class: "sb-menu-label" }, label),
-    checked ? h("span", { class: "sb-menu-check" }, icon("check", { size: 15, label: "current" })) : null,
+    checked ? h("span", { class: "sb-menu-check" }, icon("check", { size: 15 })) : null,
     submenu ? h("span", { class: "sb-menu-sub" }, icon("chevron", { size: 15 })) : null);
   }
 
@@ -764,10 +765,14 @@ export function initSidebar(root) {
       if (leaving && state.sessionId === id) selectSession(neighbourOf(id));
       emit("session-updated", { session });
       if (leaving) emit("session-removed", { id });
+      undoToasts.get(id)?.close(); // an older Undo for this chat would now undo the wrong thing
+      undoToasts.delete(id);
       if (undoable) {
-        toast(archived ? `Archived “${titleOf(s)}”` : `Unarchived “${titleOf(s)}”`, {
+        const note = toast(archived ? `Archived “${titleOf(s)}”` : `Unarchived “${titleOf(s)}”`, {
           action: "Undo", timeout: UNDO_MS, onAction: () => setArchived(id, !archived, { undoable: false }),
+          onTimeout: () => undoToasts.get(id) === note && undoToasts.delete(id),
         });
+        undoToasts.set(id, note);
       }
     } catch (err) {
       toastError(err);
@@ -779,7 +784,7 @@ export function initSidebar(root) {
       const { session } = await api.post("/api/session/move", { session_id: id, project_id: projectId });
       emit("session-updated", { session });
       const p = projects.find((x) => x.project_id === projectId);
-      toast(p ? `Moved to ${p.name}` : "Removed from its project");
+      toast(p ? `Moved to ${p.name}` : "Removed from its project", { timeout: 3000 });
     } catch (err) {
       toastError(err);
     }
