@@ -67,6 +67,7 @@ async def test_reply_is_deterministic_and_usage_is_counted_with_the_tokenizer() 
     [
         ("list files", "list_files", {"path": "."}),
         ("please list the files in src", "list_files", {"path": "src"}),
+        ("List the files in my workspace", "list_files", {"path": "."}),
         ("read README.md.", "read_file", {"path": "README.md"}),
         ("write notes/todo.txt with buy milk", "write_file", {"path": "notes/todo.txt", "content": "buy milk\n"}),
         ("run ls -la", "run_command", {"command": "ls -la"}),

@@ -44,6 +44,7 @@ _INTENTS: list[tuple[str, re.Pattern[str]]] = [
     ("run_command", re.compile(_START + r"run[:\s]+[`'\"]?(.+?)[`'\"]?\s*$", re.I | re.S)),
     ("search_files", re.compile(_START + r"search(?: files)?(?: for)? [`'\"]?(.+?)[`'\"]?\s*$", re.I | re.S)),
 ]
+_NOT_A_FOLDER = {"my", "the", "this", "our", "your", "workspace", "here", "it"}
 # Parameter names tried in a tool's JSON schema, so the demo fits the tool specs it is given.
 _PARAM_NAMES = {"path": ("path", "file", "filename", "file_path"), "content": ("content", "text", "data"),
                 "command": ("command", "cmd"), "query": ("query", "pattern", "text", "q")}
@@ -129,7 +130,9 @@ def tool_call_for(message: dict[str, Any], tools: list[dict[str, Any]],
         groups = list(match.groups())
         values: dict[str, str] = {}
         if name == "list_files":
-            values["path"] = (groups[0] or ".").rstrip(",;:!?") or "."
+            path = (groups[0] or ".").rstrip(",;:!?")
+            # "list the files in my workspace": a pronoun or "workspace" is not a folder name.
+            values["path"] = "." if path.lower() in _NOT_A_FOLDER else path or "."
         elif name == "read_file":
             values["path"] = groups[0].rstrip(".,;:!?")
         elif name == "write_file":

@@ -91,7 +91,8 @@ export function toolCard({ id, name, args }) {
 
   const setState = (state, label) => {
     el.dataset.state = state;
-    status.replaceChildren(state === "running" ? h("span", { class: "spinner", "aria-hidden": "true" }) : null, label);
+    const spinner = state === "running" ? [h("span", { class: "spinner", "aria-hidden": "true" })] : [];
+    status.replaceChildren(...spinner, label);
   };
   setState("running", "running");
 
