@@ -222,6 +222,7 @@ def test_create_file_and_folder(page: Any, ui_server: LiveServer, api: Client) -
     name.press("Enter")
     docs = _item(panel, "docs")
     expect(docs).to_have_attribute("aria-expanded", "true")
+    expect(docs).to_contain_text("Empty folder")
     assert (root / "docs").is_dir()
 
     # New files go into the folder last opened, and open in the editor.
@@ -250,6 +251,17 @@ def test_create_file_and_folder(page: Any, ui_server: LiveServer, api: Client) -
     name.press("Escape")
     expect(name).to_have_count(0)
     expect(page.locator("#app")).to_have_attribute("data-workspace", "open")
+
+    # A path makes the folders on the way, which open.
+    panel.get_by_role("button", name="New file").click()
+    panel.get_by_role("textbox", name="File name").fill("deep/er/x.txt")
+    page.keyboard.press("Enter")
+    expect(panel.get_by_role("textbox", name="Contents of x.txt")).to_be_focused()
+    assert (root / "docs" / "deep" / "er" / "x.txt").exists()
+    panel.get_by_role("button", name="Done").click()
+    panel.get_by_role("button", name="Back to files").click()
+    expect(_item(panel, "er")).to_have_attribute("aria-expanded", "true")
+    expect(_item(panel, "x.txt")).to_be_focused()
 
 
 def test_rename_and_delete_from_the_menus(page: Any, ui_server: LiveServer, api: Client) -> None:

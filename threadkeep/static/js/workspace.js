@@ -52,7 +52,7 @@ const ext = (name) => (name.includes(".") ? name.split(".").pop().toLowerCase() 
 const baseName = (path) => path.split("/").pop();
 const parentOf = (path) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
 const join = (folder, name) => (folder === "." || !folder ? name : `${folder}/${name}`);
-const within = (path, folder) => path === folder || path.startsWith(`${folder}/`);
+const within = (path, folder) => folder === "." || path === folder || path.startsWith(`${folder}/`);
 const isImage = (path) => IMAGE_EXT.has(ext(path));
 const lineCount = (text) => (text ? text.split("\n").length - (text.endsWith("\n") ? 1 : 0) : 0);
 const dirty = () => !!(ws.open && ws.open.editing && ws.open.draft !== ws.open.content);
@@ -480,6 +480,11 @@ function children(folder, level) {
   const items = [];
   if (ws.inline && ws.inline.mode !== "rename" && ws.inline.folder === folder) items.push(inlineRow(level));
   for (const upload of ws.uploads.filter((u) => u.folder === folder)) items.push(uploadRow(upload, level));
+  if (!listing) {
+    // An open folder nobody listed yet (e.g. just created): list it now.
+    const epoch = ws.epoch;
+    loadDir(folder).then(() => epoch === ws.epoch && renderTree());
+  }
   if (!listing || (listing.loading && !listing.entries)) {
     items.push(h("li", { class: "ws-note-row", role: "none", style: `--level:${level}` }, h("span", { class: "ws-spinner" }), "Loading…"));
     return items;
@@ -768,10 +773,12 @@ async function commitInline(value, { keep }) {
       if (epoch !== ws.epoch) return;
       ws.inline = null;
       const created = result.path || path;
-      // Intermediate folders ("a/b/c.txt") open on the way.
+      // Intermediate folders ("a/b/c.txt") open on the way, and are listed again.
+      const reload = [inline.folder];
       let folder = parentOf(created);
       while (folder !== "." && !within(inline.folder, folder)) {
         ws.expanded.add(folder);
+        reload.push(folder);
         folder = parentOf(folder);
       }
       ws.flash.add(created);
@@ -779,8 +786,8 @@ async function commitInline(value, { keep }) {
       if (inline.mode === "new-folder") {
         ws.expanded.add(created);
         ws.folder = created;
+        reload.push(created);
       }
-      const reload = [inline.folder, ...[...ws.expanded].filter((p) => within(p, inline.folder) && p !== inline.folder)];
       await reloadFolders(reload);
       if (inline.mode === "new-file") await openFile(created, { edit: true, force: true });
       else focusRow(treeRows().find((r) => r.dataset.path === created));
