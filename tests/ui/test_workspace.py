@@ -449,6 +449,20 @@ def test_sessions_keep_their_own_open_folders(page: Any, ui_server: LiveServer, 
     page.goto(ui_server.base + "/#/s/" + first)
     expect(_item(panel, "src")).to_have_attribute("aria-expanded", "true")
     expect(_item(panel, "app.py")).to_be_visible()
+
+    # An unsaved draft survives a trip to another session (and nothing is written meanwhile).
+    _item(panel, "app.py").click()
+    panel.get_by_role("button", name="Edit").click()
+    panel.get_by_role("textbox", name="Contents of app.py").fill("draft = True\n")
+    page.goto(ui_server.base + "/#/s/" + second)
+    expect(panel.get_by_role("textbox", name="Contents of app.py")).to_have_count(0)
+    page.goto(ui_server.base + "/#/s/" + first)
+    expect(panel.get_by_role("textbox", name="Contents of app.py")).to_have_value("draft = True\n")
+    expect(panel.locator(".ws-dirty")).to_be_visible()
+    assert "def hello" in (_workspace(api, first) / "src" / "app.py").read_text()
+    panel.get_by_role("button", name="Cancel").click()
+    page.get_by_role("dialog").get_by_role("button", name="Discard").click()
+    panel.get_by_role("button", name="Back to files").click()
     # No session: an empty state, and the close button closes the panel.
     page.goto(ui_server.base + "/#/")
     expect(panel.get_by_text("No session open")).to_be_visible()
