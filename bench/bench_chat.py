@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
+from results import replace_section, table_section  # noqa: E402
 
 from tests.live import LiveServer, free_port  # noqa: E402
 
@@ -206,23 +207,14 @@ def main() -> int:
 
 
 def write(results: dict[str, str], met: dict[str, bool], quick: bool) -> None:
-    lines = ["## Chat (issue 2/3): `bench/bench_chat.py`" + (" --quick" if quick else ""), "",
-             f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; {os.cpu_count()} CPUs; "
+    intro = [f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; {os.cpu_count()} CPUs; "
              f"Python {sys.version.split()[0]}",
              "- A fake OpenAI-compatible server in its own process streams as fast as it can; threadkeep relays "
-             "through the real `openai` SDK, stores the turn, and serves SSE to Python clients over loopback.", "",
-             "| measurement | result |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in results.items()]
-    lines += ["", "| target | met |", "|---|---|"]
-    lines += [f"| {k} | {'yes' if v else '**NO**'} |" for k, v in met.items()]
-    section = "\n".join(lines) + "\n"
+             "through the real `openai` SDK, stores the turn, and serves SSE to Python clients over loopback."]
+    section = table_section("Chat (issue 2/3): `bench/bench_chat.py`" + (" --quick" if quick else ""),
+                            intro, results, met)
     print(section)
-    out = ROOT / "bench" / "RESULTS.md"
-    text = out.read_text() if out.exists() else "# Benchmark results\n"
-    marker, ui = "\n## Chat (issue 2/3)", "\n## Web UI (issue 3/3)"
-    head = text[: text.index(marker)] if marker in text else text.rstrip("\n") + "\n"
-    rest = text[text.index(ui):] if ui in text else ""
-    out.write_text(head + "\n" + section + rest)
+    replace_section(section)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_chat import FAKE  # noqa: E402
 from bench_core import _load  # noqa: E402
+from results import replace_section, table_section  # noqa: E402
 
 from tests.live import LiveServer, free_port  # noqa: E402
 from threadkeep.database import Database  # noqa: E402
@@ -227,20 +228,12 @@ def main() -> int:
 
 
 def write(results: dict[str, str], met: dict[str, bool], quick: bool) -> None:
-    lines = ["## Web UI (issue 3/3): `bench/bench_ui.py`" + (" --quick" if quick else ""), "",
-             f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; {os.cpu_count()} CPUs; "
-             f"headless Debian Chromium; SQLite; a local fake OpenAI-compatible provider", "",
-             "| measurement | result |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in results.items()]
-    lines += ["", "| target | met |", "|---|---|"]
-    lines += [f"| {k} | {'yes' if v else '**NO**'} |" for k, v in met.items()]
-    section = "\n".join(lines) + "\n"
+    intro = [f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; {os.cpu_count()} CPUs; "
+             "headless Debian Chromium; SQLite; a local fake OpenAI-compatible provider"]
+    section = table_section("Web UI (issue 3/3): `bench/bench_ui.py`" + (" --quick" if quick else ""),
+                            intro, results, met)
     print(section)
-    out = ROOT / "bench" / "RESULTS.md"
-    text = out.read_text() if out.exists() else "# Benchmark results\n"
-    marker = "\n## Web UI (issue 3/3)"
-    head = text[: text.index(marker)] if marker in text else text.rstrip("\n") + "\n"
-    out.write_text(head + "\n" + section)
+    replace_section(section)
 
 
 if __name__ == "__main__":
