@@ -51,6 +51,9 @@ def assistant(page: Any) -> Any:
 
 
 def wait_idle(page: Any) -> None:
+    """The turn has ended and its stored messages are drawn (not merely "not started yet")."""
+    expect(page.locator("article.msg-assistant").first).to_be_attached(timeout=15_000)
+    expect(page.locator("article.msg[data-live='true']")).to_have_count(0, timeout=15_000)
     expect(page.locator("#messages")).to_have_attribute("data-running", "false", timeout=15_000)
 
 
@@ -99,6 +102,7 @@ def test_retry_regenerates_the_last_reply(page: Any, fake_openai: FakeOpenAI, ap
 def test_undo_removes_the_last_turn_and_gives_the_text_back(page: Any, fake_openai: FakeOpenAI, api: Client) -> None:
     fake_openai.enqueue(Reply(text=["One"]), Reply(text=["Two"]))
     send(page, "first question")
+    expect(assistant(page)).to_contain_text("One")
     wait_idle(page)
     send(page, "second question")
     expect(assistant(page)).to_contain_text("Two")
@@ -114,6 +118,7 @@ def test_undo_removes_the_last_turn_and_gives_the_text_back(page: Any, fake_open
 def test_edit_an_earlier_message_and_resend(page: Any, fake_openai: FakeOpenAI, api: Client) -> None:
     fake_openai.enqueue(Reply(text=["A1"]), Reply(text=["A2"]), Reply(text=["A1 again"]))
     send(page, "Q1")
+    expect(assistant(page)).to_contain_text("A1")
     wait_idle(page)
     send(page, "Q2")
     expect(assistant(page)).to_contain_text("A2")
@@ -134,6 +139,7 @@ def test_edit_an_earlier_message_and_resend(page: Any, fake_openai: FakeOpenAI, 
 def test_branch_from_a_message_opens_the_copy(page: Any, fake_openai: FakeOpenAI, api: Client) -> None:
     fake_openai.enqueue(Reply(text=["A1"]), Reply(text=["A2"]))
     send(page, "Q1")
+    expect(assistant(page)).to_contain_text("A1")
     wait_idle(page)
     send(page, "Q2")
     expect(assistant(page)).to_contain_text("A2")
