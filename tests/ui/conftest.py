@@ -37,6 +37,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "ui"
 
 pytestmark = pytest.mark.browser
 
+# CI runs these on a loaded 2-core machine next to live servers: give assertions room (they return as soon as
+# they hold, so a passing test is not slower).
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=12_000)
+except ImportError:  # without Playwright the tests skip anyway
+    pass
+
 
 def _chromium_missing() -> str | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
