@@ -57,6 +57,14 @@ def wait_idle(page: Any) -> None:
     expect(page.locator("#messages")).to_have_attribute("data-running", "false", timeout=15_000)
 
 
+def turns(page: Any, *exchanges: tuple[str, str]) -> None:
+    """Send each message and wait until its reply is shown and the turn is over."""
+    for message, reply in exchanges:
+        send(page, message)
+        expect(assistant(page)).to_contain_text(reply)
+        wait_idle(page)
+
+
 def open_session(page: Any, sid: str) -> None:
     page.evaluate("sid => { location.hash = '#/s/' + sid }", sid)
     expect(page.locator("#messages")).to_have_attribute("data-session-id", sid)
@@ -101,12 +109,7 @@ def test_retry_regenerates_the_last_reply(page: Any, fake_openai: FakeOpenAI, ap
 
 def test_undo_removes_the_last_turn_and_gives_the_text_back(page: Any, fake_openai: FakeOpenAI, api: Client) -> None:
     fake_openai.enqueue(Reply(text=["One"]), Reply(text=["Two"]))
-    send(page, "first question")
-    expect(assistant(page)).to_contain_text("One")
-    wait_idle(page)
-    send(page, "second question")
-    expect(assistant(page)).to_contain_text("Two")
-    wait_idle(page)
+    turns(page, ("first question", "One"), ("second question", "Two"))
     assistant(page).hover()
     page.get_by_role("button", name="Undo last turn").click()
     expect(page.locator("article.msg")).to_have_count(2)
@@ -117,12 +120,7 @@ def test_undo_removes_the_last_turn_and_gives_the_text_back(page: Any, fake_open
 
 def test_edit_an_earlier_message_and_resend(page: Any, fake_openai: FakeOpenAI, api: Client) -> None:
     fake_openai.enqueue(Reply(text=["A1"]), Reply(text=["A2"]), Reply(text=["A1 again"]))
-    send(page, "Q1")
-    expect(assistant(page)).to_contain_text("A1")
-    wait_idle(page)
-    send(page, "Q2")
-    expect(assistant(page)).to_contain_text("A2")
-    wait_idle(page)
+    turns(page, ("Q1", "A1"), ("Q2", "A2"))
     first = page.locator("article.msg-user").first
     first.hover()
     first.get_by_role("button", name="Edit and resend").click()
@@ -138,12 +136,7 @@ def test_edit_an_earlier_message_and_resend(page: Any, fake_openai: FakeOpenAI, 
 
 def test_branch_from_a_message_opens_the_copy(page: Any, fake_openai: FakeOpenAI, api: Client) -> None:
     fake_openai.enqueue(Reply(text=["A1"]), Reply(text=["A2"]))
-    send(page, "Q1")
-    expect(assistant(page)).to_contain_text("A1")
-    wait_idle(page)
-    send(page, "Q2")
-    expect(assistant(page)).to_contain_text("A2")
-    wait_idle(page)
+    turns(page, ("Q1", "A1"), ("Q2", "A2"))
     original = page.locator("#messages").get_attribute("data-session-id")
     first_reply = page.locator("article.msg-assistant").first
     first_reply.hover()

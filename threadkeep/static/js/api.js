@@ -10,14 +10,13 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, { params, body, form, signal } = {}) {
+async function request(method, path, { params, body, signal } = {}) {
   const url = new URL(path, location.origin);
   for (const [key, value] of Object.entries(params || {})) {
     if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
   }
   const init = { method, signal, headers: {} };
-  if (form) init.body = form;
-  else if (body !== undefined) {
+  if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
@@ -42,7 +41,6 @@ async function request(method, path, { params, body, form, signal } = {}) {
 
 export const get = (path, params, opts = {}) => request("GET", path, { ...opts, params });
 export const post = (path, body = {}, opts = {}) => request("POST", path, { ...opts, body });
-export const upload = (path, form, params) => request("POST", path, { form, params });
 
 /** Raw fetch of a file (text/blob) with the same error handling. */
 export async function fetchRaw(path, params) {

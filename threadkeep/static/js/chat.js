@@ -236,18 +236,13 @@ export function initChat(root) {
     };
   }
 
-  function renderOne(entry, ctx) {
-    const el = renderMessage(entry.msg, entry.index, { ...ctx, isLast: entry.index === ctx.lastAssistant });
-    return el;
-  }
-
   /** Redraw every loaded message (cheap enough for a page; keeps tool results and actions right). */
   function renderAll() {
     if (!view) return;
     const ctx = ctxFor(view);
     const frag = document.createDocumentFragment();
     for (const entry of view.messages) {
-      const el = renderOne(entry, ctx);
+      const el = renderMessage(entry.msg, entry.index, { ...ctx, isLast: entry.index === ctx.lastAssistant });
       if (el) frag.append(el);
     }
     const liveEl = view.live?.reply.el;
@@ -546,9 +541,7 @@ export function initChat(root) {
       if (err.status === 409 && view === v) {
         // A turn started elsewhere (another tab): queue behind it and follow it.
         await queueMessage(v, text, model);
-        if (err.body?.active_stream_id && !v.live) {
-          await reloadQuietly(v);
-        }
+        if (err.body?.active_stream_id && !v.live && view === v) await openSession(v.id);
         return;
       }
       restoreDraft(text);
@@ -562,10 +555,6 @@ export function initChat(root) {
     v.total += 1;
     renderAll();
     attach(started.stream_id);
-  }
-
-  async function reloadQuietly(v) {
-    if (view === v) await openSession(v.id);
   }
 
   async function queueMessage(v, text, model) {
@@ -716,7 +705,6 @@ export function initChat(root) {
     if (view && view.id === id) selectSession(null);
   });
   on("stop", () => stopTurn());
-  window.addEventListener("online", () => view?.follow === null && view?.live && openSession(view.id));
 
   fillModels();
   showModel(state.models.default_model);

@@ -28,9 +28,6 @@ export function append(el, children) {
   return el;
 }
 
-export const $ = (selector, root = document) => root.querySelector(selector);
-export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
-
 export function clear(el) {
   el.replaceChildren();
   return el;
@@ -47,19 +44,6 @@ export function debounce(fn, ms) {
   };
   wrapped.cancel = () => clearTimeout(timer);
   return wrapped;
-}
-
-/** "3 min ago", "Yesterday 14:02", ... for epoch seconds. */
-export function relativeTime(epochSeconds) {
-  if (!epochSeconds) return "";
-  const date = new Date(epochSeconds * 1000);
-  const diff = (Date.now() - date.getTime()) / 1000;
-  if (diff < 45) return "just now";
-  if (diff < 3600) return `${Math.round(diff / 60)} min ago`;
-  if (diff < 86400 && date.getDate() === new Date().getDate()) {
-    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  }
-  return date.toLocaleDateString([], { month: "short", day: "numeric", year: diff > 300 * 86400 ? "numeric" : undefined });
 }
 
 export function formatTokens(n) {
