@@ -40,11 +40,11 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from tests.databases import postgres_database, postgres_unavailable  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
-from threadkeep.database import Database  # noqa: E402
-from threadkeep.messages import Message  # noqa: E402
-from threadkeep.migrate import upgrade  # noqa: E402
-from threadkeep.schema import sessions  # noqa: E402
-from threadkeep.store import Draft, SessionStore  # noqa: E402
+from threadkeep.db.database import Database  # noqa: E402
+from threadkeep.db.migrate import upgrade  # noqa: E402
+from threadkeep.db.schema import sessions  # noqa: E402
+from threadkeep.sessions.messages import Message  # noqa: E402
+from threadkeep.sessions.store import Draft, SessionStore  # noqa: E402
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo",
          "lima", "mike", "november", "oscar"]

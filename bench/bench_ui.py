@@ -34,10 +34,10 @@ from bench_core import _load  # noqa: E402
 from results import replace_section, table_section  # noqa: E402
 
 from tests.live import LiveServer, free_port  # noqa: E402
-from threadkeep.database import Database  # noqa: E402
-from threadkeep.messages import Message  # noqa: E402
-from threadkeep.migrate import upgrade  # noqa: E402
-from threadkeep.store import Draft, SessionStore  # noqa: E402
+from threadkeep.db.database import Database  # noqa: E402
+from threadkeep.db.migrate import upgrade  # noqa: E402
+from threadkeep.sessions.messages import Message  # noqa: E402
+from threadkeep.sessions.store import Draft, SessionStore  # noqa: E402
 
 CHROMIUM = os.environ.get("THREADKEEP_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -153,7 +153,7 @@ def settings(tmp_path: Path, database_url: str) -> Any:
 
 @pytest.fixture
 async def app(settings: Any) -> AsyncIterator[Any]:
-    from threadkeep.app import create_app
+    from threadkeep.web.app import create_app
 
     application = create_app(settings)
     async with application.router.lifespan_context(application):

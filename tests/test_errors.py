@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from threadkeep.app import create_app
 from threadkeep.settings import Settings
+from threadkeep.web.app import create_app
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def serve(
     """Run the server (migrations are applied on start)."""
     import uvicorn
 
-    from .app import create_app
+    from .web.app import create_app
 
     settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url, workspace=workspace)
     # Reach the database (and migrate it) before uvicorn starts: a bad URL or a server that is down is then
@@ -101,8 +101,8 @@ def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> No
 
 
 async def _upgrade(settings: Any, *, quiet: bool = False) -> int:
-    from . import migrate
-    from .database import Database
+    from .db import migrate
+    from .db.database import Database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -124,7 +124,7 @@ def export(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export one session as JSON or Markdown."""
-    from .importing import export_session
+    from .sessions.importing import export_session
 
     if format not in ("json", "md"):
         raise typer.BadParameter("format must be json or md", param_hint="--format")
@@ -140,7 +140,7 @@ def import_(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import sessions from threadkeep exports and hermes-webui session files."""
-    from .importing import import_paths
+    from .sessions.importing import import_paths
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
     code = _run(import_paths(settings, paths))

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from .responses import reply
+from .web.responses import reply
 
 log = logging.getLogger("threadkeep.errors")
 

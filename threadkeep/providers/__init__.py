@@ -11,10 +11,10 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
-from ..provider_config import ProviderConfig, ProviderSpec, load_provider_config
+from ..chat.tokens import TokenCounter
 from ..settings import Settings
-from ..tokens import TokenCounter
 from .base import ChatRequest, ModelInfo, ProviderError
+from .config import ProviderConfig, ProviderSpec, load_provider_config
 from .demo import DEMO_MODEL, DemoProvider
 
 __all__ = ["ChatProvider", "ProviderError", "ProviderRegistry", "build_registry", "registry_for"]

@@ -16,7 +16,7 @@ import anthropic
 import httpx2
 import orjson
 
-from ..tokens import TokenCounter
+from ..chat.tokens import TokenCounter
 from .base import (
     ChatRequest,
     FinishEvent,

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from ..messages import content_text
-from ..tokens import TokenCounter
+from ..chat.tokens import TokenCounter
+from ..sessions.messages import content_text
 from .base import (
     ChatRequest,
     FinishEvent,

@@ -19,7 +19,7 @@ import httpx2
 import openai
 import orjson
 
-from ..tokens import TokenCounter
+from ..chat.tokens import TokenCounter
 from .base import (
     ChatRequest,
     FinishEvent,

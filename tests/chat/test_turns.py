@@ -1,0 +1,243 @@
+"""Chat turns end to end (in-process app, real `openai` SDK against the fake OpenAI-compatible server)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.openai_server import FakeOpenAI, Reply, ToolCall, error_reply
+from tests.sse_client import Event, named, parse
+from threadkeep.settings import Settings
+from threadkeep.web.app import create_app
+
+
+@pytest.fixture
+async def chat(tmp_path: Path, database_url: str, fake_openai: FakeOpenAI,
+               monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, workspace_roots=[tmp_path],
+                        checkpoint_seconds=0.05, provider_max_retries=0, access_log=False)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787", timeout=30) as c:
+            yield c
+
+
+async def new_session(c: httpx.AsyncClient) -> str:
+    return (await c.post("/api/session/new", json={})).json()["session"]["session_id"]  # type: ignore[no-any-return]
+
+
+async def start(c: httpx.AsyncClient, sid: str, message: str = "Hello there", **extra: Any) -> str:
+    r = await c.post("/api/chat/start", json={"session_id": sid, "message": message, **extra})
+    assert r.status_code == 200, r.text
+    return r.json()["stream_id"]  # type: ignore[no-any-return]
+
+
+async def events(c: httpx.AsyncClient, stream_id: str, **headers: str) -> list[Event]:
+    r = await c.get("/api/chat/stream", params={"stream_id": stream_id}, headers=headers)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    return parse(r.text)
+
+
+async def transcript(c: httpx.AsyncClient, sid: str) -> list[dict[str, Any]]:
+    return (await c.get("/api/session", params={"session_id": sid})).json()["session"]["messages"]  # type: ignore[no-any-return]
+
+
+async def wait_idle(c: httpx.AsyncClient, sid: str) -> dict[str, Any]:
+    for _ in range(200):
+        status = (await c.get("/api/session/status", params={"session_id": sid})).json()
+        if not status["agent_running"]:
+            return status  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the turn never finished")
+
+
+async def test_a_turn_streams_and_is_stored(chat: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=["Hi", " there", "!"], usage=(21, 3)))
+    sid = await new_session(chat)
+    got = await events(chat, await start(chat, sid))
+    assert [i for i, _, _ in got] == list(range(1, len(got) + 1))  # every event has an id, in order
+    assert "".join(d["text"] for d in named(got, "token")) == "Hi there!"
+    (done,) = named(got, "done")
+    assert done["usage"]["input_tokens"] == 21 and done["usage"]["output_tokens"] == 3
+    assert named(got, "title") == [{"session_id": sid, "title": "Hello there"}]
+    assert got[-1][1] == "stream_end"
+    msgs = await transcript(chat, sid)
+    assert [(m["role"], m["content"]) for m in msgs] == [("user", "Hello there"), ("assistant", "Hi there!")]
+    assert msgs[1]["usage"] == {"input_tokens": 21, "output_tokens": 3} and "_partial" not in msgs[1]
+    status = await wait_idle(chat, sid)
+    assert (status["input_tokens"], status["output_tokens"], status["title"]) == (21, 3, "Hello there")
+    sent = fake_openai.chat_requests()[0]
+    assert sent["messages"][-1] == {"role": "user", "content": "Hello there"}
+    assert sent["stream_options"] == {"include_usage": True}
+
+
+async def test_provider_error_keeps_the_user_message(chat: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(error_reply(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key"))
+    sid = await new_session(chat)
+    got = await events(chat, await start(chat, sid, "keep me"))
+    err = named(got, "apperror")[0]
+    assert err["type"] == "auth" and err["hint"]
+    assert "sk-test-secret" not in str(got)
+    await wait_idle(chat, sid)
+    # The user message stays; a provider that failed before its first delta leaves no empty reply behind.
+    assert [(m["role"], m["content"]) for m in await transcript(chat, sid)] == [("user", "keep me")]
+    fake_openai.enqueue(Reply(text=["fine now"]))
+    assert named(await events(chat, await start(chat, sid, "again")), "done")
+
+
+async def test_cancel_keeps_the_partial_reply_and_frees_the_session(chat: httpx.AsyncClient,
+                                                                    fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=[f"w{i} " for i in range(40)], delay=0.05))
+    sid = await new_session(chat)
+    stream_id = await start(chat, sid)
+    await asyncio.sleep(0.6)
+    r = await chat.get("/api/chat/cancel", params={"stream_id": stream_id})
+    assert r.json()["ok"] is True and r.json()["cancelled"] is True
+    assert (await chat.get("/api/session/status", params={"session_id": sid})).json()["agent_running"] is False
+    got = await events(chat, stream_id)
+    assert named(got, "cancel") and got[-1][1] == "stream_end"
+    streamed = "".join(d["text"] for d in named(got, "token"))
+    reply = (await transcript(chat, sid))[1]
+    assert reply["_partial"] is True and reply["content"] == streamed and 0 < len(streamed) < 160
+    fake_openai.enqueue(Reply(text=["next"]))
+    assert named(await events(chat, await start(chat, sid, "go on")), "done")
+
+
+async def test_busy_session_is_409_unless_queued(chat: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=["slow "] * 10, delay=0.05), Reply(text=["second answer"]))
+    sid = await new_session(chat)
+    first = await start(chat, sid, "first")
+    r = await chat.post("/api/chat/start", json={"session_id": sid, "message": "second"})
+    assert r.status_code == 409 and r.json()["active_stream_id"] == first
+    r = await chat.post("/api/chat/start", json={"session_id": sid, "message": "second", "queue": True})
+    assert r.json()["queued"] is True and r.json()["position"] == 1
+    queue = (await chat.get("/api/chat/queue", params={"session_id": sid})).json()["queue"]
+    assert [q["message"] for q in queue] == ["second"]
+    await events(chat, first)
+    for _ in range(100):
+        msgs = await transcript(chat, sid)
+        if len(msgs) == 4 and not msgs[-1].get("_partial"):
+            break
+        await asyncio.sleep(0.05)
+    assert [m["content"] for m in msgs] == ["first", "slow " * 10, "second", "second answer"]
+    assert (await chat.get("/api/chat/queue", params={"session_id": sid})).json()["queue"] == []
+
+
+async def test_queue_can_be_cleared(chat: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=["slow "] * 10, delay=0.05))
+    sid = await new_session(chat)
+    first = await start(chat, sid, "first")
+    await chat.post("/api/chat/start", json={"session_id": sid, "message": "later", "queue": True})
+    assert (await chat.post("/api/chat/queue/clear", json={"session_id": sid})).json()["removed"] == 1
+    await events(chat, first)
+    await wait_idle(chat, sid)
+    assert len(await transcript(chat, sid)) == 2
+
+
+async def test_reconnect_after_an_event_id_gets_the_rest_exactly_once(chat: httpx.AsyncClient,
+                                                                       fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=[f"t{i} " for i in range(30)]))
+    sid = await new_session(chat)
+    stream_id = await start(chat, sid)
+    everything = await events(chat, stream_id)
+    for cut in (1, 7, len(everything) - 1):
+        rest = await events(chat, stream_id, **{"Last-Event-ID": str(cut)})
+        assert rest == everything[cut:]
+        via_query = parse((await chat.get("/api/chat/stream", params={"stream_id": stream_id,
+                                                                      "after": cut})).text)
+        assert via_query == everything[cut:]
+
+
+async def test_two_watchers_see_the_same_events(chat: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=[f"x{i} " for i in range(20)], delay=0.01))
+    sid = await new_session(chat)
+    stream_id = await start(chat, sid)
+    a, b = await asyncio.gather(events(chat, stream_id), events(chat, stream_id))
+    assert a == b and named(a, "done")
+
+
+async def test_unknown_stream_and_bad_requests(chat: httpx.AsyncClient) -> None:
+    assert (await chat.get("/api/chat/stream", params={"stream_id": "nope"})).status_code == 404
+    assert (await chat.get("/api/chat/stream", params={"stream_id": "../x"})).status_code == 400
+    sid = await new_session(chat)
+    for body in ({"session_id": sid, "message": "  "}, {"session_id": sid}, {"message": "hi"},
+                 {"session_id": sid, "message": 5}):
+        r = await chat.post("/api/chat/start", json=body)
+        assert r.status_code == 400 and "error" in r.json(), body
+    r = await chat.post("/api/chat/start", json={"session_id": "abcdef123456", "message": "hi"})
+    assert r.status_code == 404
+    assert await transcript(chat, sid) == []
+
+
+async def approve_next(chat: httpx.AsyncClient, sid: str, choice: str) -> dict[str, Any]:
+    for _ in range(200):
+        pending = (await chat.get("/api/approval/pending", params={"session_id": sid})).json()
+        items = pending["approvals"]
+        if items:
+            r = await chat.post("/api/approval/respond", json={"session_id": sid,
+                                                               "approval_id": items[0]["approval_id"],
+                                                               "choice": choice})
+            assert r.status_code == 200, r.text
+            return items[0]  # type: ignore[no-any-return]
+        await asyncio.sleep(0.02)
+    raise AssertionError("no approval was requested")
+
+
+@pytest.mark.parametrize("choice", ["once", "deny"])
+async def test_tool_call_waits_for_approval(chat: httpx.AsyncClient, fake_openai: FakeOpenAI, tmp_path: Path,
+                                            choice: str) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    call = ToolCall("call_1", "write_file", '{"path": "notes/a.txt", "content": "written by the agent"}')
+    fake_openai.enqueue(Reply(text=[], tool_calls=[call]), Reply(text=["Done."]))
+    sid = (await chat.post("/api/session/new", json={"workspace": str(ws)})).json()["session"]["session_id"]
+    stream_id = await start(chat, sid, "write a note")
+    approval = await approve_next(chat, sid, choice)
+    assert approval["tool"] == "write_file"
+    got = await events(chat, stream_id)
+    assert named(got, "approval")[0]["tool"] == "write_file"
+    complete = named(got, "tool_complete")[0]
+    msgs = await transcript(chat, sid)
+    assert [m["role"] for m in msgs] == ["user", "assistant", "tool", "assistant"]
+    assert msgs[1]["tool_calls"][0]["function"]["name"] == "write_file" and msgs[2]["tool_call_id"] == "call_1"
+    if choice == "once":
+        assert complete["ok"] is True and (ws / "notes" / "a.txt").read_text() == "written by the agent"
+    else:
+        assert complete["ok"] is False and not (ws / "notes").exists() and "denied" in msgs[2]["content"]
+    second_call = fake_openai.chat_requests()[1]["messages"]
+    assert second_call[-1]["role"] == "tool" and second_call[-1]["tool_call_id"] == "call_1"
+
+
+async def test_tool_paths_cannot_escape_the_workspace(chat: httpx.AsyncClient, fake_openai: FakeOpenAI,
+                                                      tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("top secret")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    call = ToolCall("c1", "read_file", '{"path": "../secret.txt"}')
+    fake_openai.enqueue(Reply(text=[], tool_calls=[call]), Reply(text=["ok"]))
+    sid = (await chat.post("/api/session/new", json={"workspace": str(ws)})).json()["session"]["session_id"]
+    got = await events(chat, await start(chat, sid, "read it"))
+    complete = named(got, "tool_complete")[0]
+    assert complete["ok"] is False and "top secret" not in str(got)
+
+
+async def test_usage_and_cost_accumulate(chat: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+    fake_openai.models = ["gpt-4o-mini"]
+    fake_openai.enqueue(Reply(text=["a"], usage=(1000, 100)), Reply(text=["b"], usage=(2000, 200)))
+    sid = await new_session(chat)
+    await events(chat, await start(chat, sid, "one", model="gpt-4o-mini"))
+    await events(chat, await start(chat, sid, "two", model="gpt-4o-mini"))
+    usage = (await chat.get("/api/session/usage", params={"session_id": sid})).json()
+    assert (usage["input_tokens"], usage["output_tokens"]) == (3000, 300)
+    assert usage["estimated_cost"] > 0
+    (row,) = usage["by_model"]
+    assert (row["model"], row["input_tokens"], row["output_tokens"], row["messages"]) == ("gpt-4o-mini", 3000, 300, 2)
+    assert row["estimated_cost"] == pytest.approx(usage["estimated_cost"])

@@ -1,0 +1,1 @@
+"""Chat turns: running a turn, its stream and SSE encoding, approvals, tools, tokens and prices."""

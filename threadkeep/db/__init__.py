@@ -1,0 +1,1 @@
+"""The database: engine and transaction rules, table definitions, migrations."""

@@ -1,0 +1,1 @@
+"""Sessions and their messages: the store, value types, search, projects, import and export."""

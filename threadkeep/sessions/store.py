@@ -1,0 +1,511 @@
+"""The session store: sessions and their messages, spoken to in domain verbs.
+
+Owns every read and write of the `sessions`, `messages` and `deleted_sessions` tables. Each mutation of a
+session is one transaction that first locks the session (row lock on PostgreSQL, the single writer on SQLite),
+so concurrent retries/undos each remove exactly one turn. Messages are rows: appends are O(1) and cuts delete a
+seq range, so their cost follows what they remove, not the transcript length. Search and projects have their
+own modules.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, bindparam, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy.sql.expression import ClauseElement
+
+from ..db.database import Conn, Database
+from ..db.schema import deleted_sessions, messages, sessions
+from ..errors import BadRequest, NotFound
+from .messages import Message, preview
+from .session import DEFAULT_TITLE, Session, new_session_id
+
+SESSION_NOT_FOUND = "Session not found"
+
+# Hot statements are built once: building a select costs more than running it on SQLite.
+_SESSION_BY_ID = select(sessions).where(sessions.c.id == bindparam("sid"))
+_SESSION_FOR_UPDATE = _SESSION_BY_ID.with_for_update()
+_MESSAGE_COLUMNS = [c for c in messages.c if c.name not in ("id", "session_id", "text")]
+_ALL_MESSAGES = select(*_MESSAGE_COLUMNS).where(messages.c.session_id == bindparam("sid")).order_by(messages.c.seq)
+_NEWEST_MESSAGES = (
+    select(*_MESSAGE_COLUMNS)
+    .where(messages.c.session_id == bindparam("sid"), messages.c.seq < bindparam("before"))
+    .order_by(messages.c.seq.desc())
+    .limit(bindparam("limit"))
+)
+_LAST_USER_MESSAGE = (
+    select(messages.c.seq, messages.c.text)
+    .where(messages.c.session_id == bindparam("sid"), messages.c.role == "user")
+    .where(messages.c.seq >= bindparam("from_seq"))
+    .order_by(messages.c.seq.desc())
+    .limit(1)
+)
+_NO_BOUND = 2**31 - 1
+
+
+@dataclass(slots=True)
+class Cut:
+    """What a retry or undo removed."""
+
+    removed_count: int
+    last_user_text: str
+
+    @property
+    def removed_preview(self) -> str:
+        return preview(self.last_user_text)
+
+
+@dataclass(slots=True)
+class Page:
+    sessions: list[Session]
+    next_cursor: str | None
+
+
+@dataclass(slots=True)
+class MessagePage:
+    session: Session
+    messages: list[Message]
+    has_more: bool
+
+
+@dataclass(slots=True)
+class Draft:
+    """A session about to be created (by `create`, an import, or a bulk import)."""
+
+    workspace: str
+    title: str | None = None
+    model: str | None = None
+    profile: str | None = None
+    project_id: str | None = None
+    pinned: bool = False
+    archived: bool = False
+    messages: Sequence[Message] = ()
+    tool_calls: list[Any] | None = None
+    session_id: str | None = None
+    created_at: float | None = None
+    updated_at: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    estimated_cost: float | None = None
+
+
+def encode_cursor(updated_at: float, session_id: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([updated_at, session_id])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        updated_at, session_id = orjson.loads(raw)
+        if not isinstance(session_id, str) or not isinstance(updated_at, int | float):
+            raise ValueError
+        return float(updated_at), session_id
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise BadRequest("cursor is not a valid cursor from a previous page") from exc
+
+
+class SessionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    async def get(self, session_id: str) -> Session:
+        async with self.db.read() as conn:
+            return await self._load(conn, session_id)
+
+    async def page_of_messages(
+        self, session_id: str, *, limit: int | None = None, before: int | None = None
+    ) -> MessagePage:
+        """The session and its messages: all of them, or the `limit` newest before seq `before`."""
+        async with self.db.read() as conn:
+            session = await self._load(conn, session_id)
+            if limit is None and before is None:
+                rows = (await conn.execute(_ALL_MESSAGES, {"sid": session_id})).all()
+                return MessagePage(session, [Message.from_row(r) for r in rows], has_more=False)
+            params = {"sid": session_id, "before": _NO_BOUND if before is None else before,
+                      "limit": _NO_BOUND if limit is None else limit + 1}
+            rows = (await conn.execute(_NEWEST_MESSAGES, params)).all()
+            has_more = limit is not None and len(rows) > limit
+            kept = rows[:limit] if limit is not None else rows
+            return MessagePage(session, [Message.from_row(r) for r in reversed(kept)], has_more)
+
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        archived: bool | None = None,
+        pinned: bool | None = None,
+        project_id: str | None = None,
+    ) -> Page:
+        """Sessions, newest activity first. With `limit`, one keyset page and the cursor of the next."""
+        query = select(sessions)
+        if archived is not None:
+            query = query.where(sessions.c.archived == archived)
+        if pinned is not None:
+            query = query.where(sessions.c.pinned == pinned)
+        if project_id is not None:
+            query = query.where(sessions.c.project_id == project_id)
+        if cursor is not None:
+            after = decode_cursor(cursor)
+            query = query.where(tuple_(sessions.c.updated_at, sessions.c.id) < tuple_(*after))
+        query = query.order_by(sessions.c.updated_at.desc(), sessions.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit + 1)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        found = [Session.from_row(r) for r in rows]
+        if limit is not None and len(found) > limit:
+            last = found[limit - 1]
+            return Page(found[:limit], encode_cursor(last.updated_at, last.id))
+        return Page(found, None)
+
+    async def is_deleted(self, session_id: str) -> bool:
+        async with self.db.read() as conn:
+            query = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
+            return (await conn.execute(query)).first() is not None
+
+    # -- creating ------------------------------------------------------------------------------------
+
+    async def create(self, **fields: Any) -> Session:
+        """A new session, with its initial messages, in one transaction (fields as in `Draft`).
+
+        A `session_id` keeps an id from an import; an id that was deleted here is refused, so a deleted
+        session never comes back.
+        """
+        draft = Draft(**fields)
+        async with self.db.write() as conn:
+            if draft.session_id is None:
+                draft.session_id = new_session_id()
+            else:
+                await self._refuse_taken_id(conn, draft.session_id)
+            await self._insert(conn, [draft])
+            return await self._load(conn, draft.session_id)
+
+    async def create_many(self, drafts: Sequence[Draft]) -> dict[str, str]:
+        """Bulk import in one transaction: {session_id: "created" | "present" | "deleted"}."""
+        now = time.time()
+        for draft in drafts:
+            if draft.session_id is None:
+                draft.session_id = new_session_id()
+        ids = [d.session_id for d in drafts if d.session_id]
+        async with self.db.write() as conn:
+            deleted = set((await conn.execute(
+                select(deleted_sessions.c.id).where(deleted_sessions.c.id.in_(ids)))).scalars())
+            present = set((await conn.execute(select(sessions.c.id).where(sessions.c.id.in_(ids)))).scalars())
+            outcome = {i: "deleted" if i in deleted else "present" for i in deleted | present}
+            fresh, seen = [], set(outcome)
+            for draft in drafts:
+                if draft.session_id not in seen:
+                    seen.add(draft.session_id)
+                    fresh.append(draft)
+                    outcome[draft.session_id or ""] = "created"
+            await self._insert(conn, fresh, now)
+        return outcome
+
+    async def _insert(self, conn: Conn, drafts: Sequence[Draft], now: float | None = None) -> None:
+        now = now or time.time()
+        rows, message_rows = [], []
+        for d in drafts:
+            assert d.session_id is not None
+            created = d.created_at if d.created_at is not None else now
+            msgs = d.messages
+            rows.append({
+                "id": d.session_id,
+                "title": d.title or DEFAULT_TITLE,
+                "workspace": d.workspace,
+                "model": d.model,
+                "profile": d.profile,
+                "project_id": d.project_id,
+                "pinned": d.pinned,
+                "archived": d.archived,
+                "input_tokens": max(d.input_tokens or 0, sum(m.input_tokens or 0 for m in msgs)),
+                "output_tokens": max(d.output_tokens or 0, sum(m.output_tokens or 0 for m in msgs)),
+                "estimated_cost": d.estimated_cost or 0.0,
+                "message_count": len(msgs),
+                "next_seq": len(msgs),
+                "tool_calls": orjson.dumps(d.tool_calls or []).decode(),
+                "created_at": created,
+                "updated_at": d.updated_at if d.updated_at is not None else max(now, created),
+                "last_message_at": msgs[-1].created_at if msgs else None,
+                "active_stream_id": None,
+                "version": 1,
+            })
+            message_rows += [m.to_row(d.session_id, i) for i, m in enumerate(msgs)]
+        if rows:
+            await conn.execute(insert(sessions), rows)
+        if message_rows:
+            await conn.execute(insert(messages), message_rows)
+
+    async def _refuse_taken_id(self, conn: Conn, session_id: str) -> None:
+        tomb = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
+        if (await conn.execute(tomb)).first() is not None:
+            raise SessionDeleted(f"session {session_id} was deleted and cannot be recreated")
+        live = select(sessions.c.id).where(sessions.c.id == session_id)
+        if (await conn.execute(live)).first() is not None:
+            raise SessionExists(f"session {session_id} already exists")
+
+    async def branch(self, session_id: str, keep_count: int | None = None) -> Session:
+        """A new session holding a copy of the first `keep_count` messages (default: all)."""
+        if keep_count is not None and keep_count < 0:
+            raise BadRequest("keep_count must be >= 0")
+        now = time.time()
+        async with self._mutate(session_id) as (conn, source):
+            keep = source.message_count if keep_count is None else min(keep_count, source.message_count)
+            new_id = new_session_id()
+            cols = [c for c in messages.c if c.name not in ("id", "session_id")]
+            copy = select(literal(new_id), *cols).where(
+                messages.c.session_id == session_id, messages.c.seq < keep
+            )
+            await conn.execute(
+                insert(sessions).from_select(
+                    list(sessions.c.keys()),
+                    select(
+                        literal(new_id).label("id"),
+                        (sessions.c.title + " (branch)").label("title"),
+                        *[c for c in sessions.c if c.name not in ("id", "title")],
+                    ).where(sessions.c.id == session_id),
+                )
+            )
+            await conn.execute(
+                insert(messages).from_select(["session_id", *[c.name for c in cols]], copy)
+            )
+            last = await self._last_message_at(conn, new_id, keep)
+            usage = await self._usage_of(conn, new_id)
+            await conn.execute(
+                update(sessions)
+                .where(sessions.c.id == new_id)
+                .values(
+                    message_count=keep,
+                    next_seq=keep,
+                    last_message_at=last,
+                    created_at=now,
+                    updated_at=now,
+                    pinned=False,
+                    archived=False,
+                    active_stream_id=None,
+                    version=1,
+                    **usage,
+                )
+            )
+            return await self._load(conn, new_id)
+
+    # -- changing messages ---------------------------------------------------------------------------
+
+    async def append(self, session_id: str, new: Sequence[Message], **usage_delta: float) -> Session:
+        """Add messages at the end of the transcript (O(len(new)), whatever the transcript length)."""
+        now = time.time()
+        async with self._mutate(session_id) as (conn, session):
+            start = session.next_seq
+            if new:
+                await conn.execute(insert(messages), [m.to_row(session_id, start + i) for i, m in enumerate(new)])
+            # The session row is locked: its counters as read are current, so plain values are exact.
+            values: dict[str, Any] = {
+                "message_count": session.message_count + len(new),
+                "next_seq": start + len(new),
+                "input_tokens": session.input_tokens
+                + sum(m.input_tokens or 0 for m in new)
+                + int(usage_delta.get("input_tokens", 0)),
+                "output_tokens": session.output_tokens
+                + sum(m.output_tokens or 0 for m in new)
+                + int(usage_delta.get("output_tokens", 0)),
+                "estimated_cost": session.estimated_cost + float(usage_delta.get("estimated_cost", 0.0)),
+            }
+            if new:
+                values["last_message_at"] = new[-1].created_at
+            return await self._touch(conn, session_id, now, **values)
+
+    async def retry(self, session_id: str) -> Cut:
+        """Cut the transcript just before its last user message; that message's text is returned."""
+        return await self._cut_last_turn(session_id, "No previous message to retry.")
+
+    async def undo(self, session_id: str) -> Cut:
+        """Remove the last turn (the last user message and everything after it)."""
+        return await self._cut_last_turn(session_id, "Nothing to undo.")
+
+    async def _cut_last_turn(self, session_id: str, nothing_message: str) -> Cut:
+        async with self._mutate(session_id) as (conn, session):
+            # The last turn is nearly always among the last few messages: look there first, so the cost does
+            # not depend on the transcript's length or on the planner's statistics (PostgreSQL right after a
+            # big import would otherwise scan and sort the whole transcript).
+            params: dict[str, Any] = {"sid": session_id, "from_seq": max(0, session.next_seq - 64)}
+            last_user = (await conn.execute(_LAST_USER_MESSAGE, params)).first()
+            if last_user is None and params["from_seq"] > 0:
+                last_user = (await conn.execute(_LAST_USER_MESSAGE, {"sid": session_id, "from_seq": 0})).first()
+            if last_user is None:
+                raise NothingToRemove(nothing_message)
+            removed = await self._cut_at(conn, session, last_user.seq)
+            return Cut(removed_count=removed, last_user_text=last_user.text)
+
+    async def truncate(self, session_id: str, keep_count: int) -> Session:
+        """Keep the first `keep_count` messages and remove the rest."""
+        if keep_count < 0:
+            raise BadRequest("keep_count must be >= 0")
+        async with self._mutate(session_id) as (conn, session):
+            if keep_count < session.next_seq:
+                await self._cut_at(conn, session, keep_count)
+            return await self._load(conn, session_id)
+
+    async def clear(self, session_id: str) -> Session:
+        """Remove every message; the session itself, its title and settings stay."""
+        async with self._mutate(session_id) as (conn, session):
+            await self._cut_at(conn, session, 0)
+            values = {"input_tokens": 0, "output_tokens": 0, "estimated_cost": 0.0, "tool_calls": "[]"}
+            return await self._touch(conn, session_id, time.time(), **values)
+
+    async def _cut_at(self, conn: Conn, session: Session, seq: int) -> int:
+        """Delete messages with seq >= `seq`; the session's counters follow. Returns how many went."""
+        result = await conn.execute(
+            delete(messages).where(messages.c.session_id == session.id, messages.c.seq >= seq)
+        )
+        removed = int(result.rowcount or 0)
+        last = await self._last_message_at(conn, session.id, seq)
+        await self._touch(
+            conn,
+            session.id,
+            time.time(),
+            message_count=session.message_count - removed,
+            next_seq=seq,
+            last_message_at=last,
+        )
+        return removed
+
+    async def _last_message_at(self, conn: Conn, session_id: str, end: int) -> float | None:
+        if end <= 0:
+            return None
+        query = select(messages.c.created_at).where(messages.c.session_id == session_id, messages.c.seq == end - 1)
+        return (await conn.execute(query)).scalar()
+
+    async def _usage_of(self, conn: Conn, session_id: str) -> dict[str, int]:
+        query = select(
+            func.coalesce(func.sum(messages.c.input_tokens), 0),
+            func.coalesce(func.sum(messages.c.output_tokens), 0),
+        ).where(messages.c.session_id == session_id)
+        input_tokens, output_tokens = tuple((await conn.execute(query)).one())
+        return {"input_tokens": int(input_tokens), "output_tokens": int(output_tokens)}
+
+    async def usage_by_model(self, session_id: str) -> Sequence[tuple[str, int, int, int]]:
+        """(model, input_tokens, output_tokens, messages) for each model that answered in the session."""
+        query = (
+            select(messages.c.model, func.coalesce(func.sum(messages.c.input_tokens), 0),
+                   func.coalesce(func.sum(messages.c.output_tokens), 0), func.count())
+            .where(messages.c.session_id == session_id, messages.c.model.is_not(None))
+            .group_by(messages.c.model)
+            .order_by(messages.c.model)
+        )
+        async with self.db.read() as conn:
+            await self._load(conn, session_id)
+            return [(str(m), int(i), int(o), int(n)) for m, i, o, n in await conn.execute(query)]
+
+    # -- changing session fields ---------------------------------------------------------------------
+
+    async def patch(self, session_id: str, **values: Any) -> Session:
+        """Set session fields (title, workspace, model, pinned, archived, project_id, ...) in one statement."""
+        now = time.time()
+        async with self.db.write() as conn:
+            return await self._touch(conn, session_id, now, **values)
+
+    async def set_active_stream(self, session_id: str, stream_id: str | None) -> Session:
+        async with self.db.write() as conn:
+            return await self._touch(conn, session_id, None, active_stream_id=stream_id)
+
+    async def delete(self, session_id: str) -> bool:
+        """Delete a session and its messages for good; idempotent. True when something was deleted."""
+        async with self.db.write() as conn:
+            result = await conn.execute(delete(sessions).where(sessions.c.id == session_id))
+            known = (
+                await conn.execute(select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id))
+            ).first()
+            if known is None:
+                await conn.execute(insert(deleted_sessions), [{"id": session_id, "deleted_at": time.time()}])
+            return bool(result.rowcount)
+
+    async def delete_empty(self) -> int:
+        """Delete every session with no messages (and no turn running); returns how many."""
+        async with self.db.write() as conn:
+            query = select(sessions.c.id).where(
+                sessions.c.message_count == 0, sessions.c.active_stream_id.is_(None)
+            )
+            ids = list((await conn.execute(query)).scalars())
+            if ids:
+                await conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
+                now = time.time()
+                await conn.execute(insert(deleted_sessions), [{"id": i, "deleted_at": now} for i in ids])
+            return len(ids)
+
+    async def clear_stale_streams(self) -> int:
+        """At start-up no turn can be running: forget every active_stream_id left by a crash."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(sessions).where(sessions.c.active_stream_id.is_not(None)).values(active_stream_id=None)
+            )
+            return int(result.rowcount or 0)
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _mutate(self, session_id: str) -> AsyncIterator[tuple[Conn, Session]]:
+        """One write transaction holding the session's lock, with the session as it is under that lock."""
+        async with self.db.write() as conn:
+            query = _SESSION_FOR_UPDATE if self.db.dialect == "postgresql" else _SESSION_BY_ID
+            row = (await conn.execute(query, {"sid": session_id})).first()
+            if row is None:
+                raise NotFound(SESSION_NOT_FOUND)
+            yield conn, Session.from_row(row)
+
+    async def _touch(self, conn: Conn, session_id: str, now: float | None, **values: Any) -> Session:
+        """Set session fields and bump its version, in one UPDATE ... RETURNING."""
+        if now is not None:
+            values["updated_at"] = now
+        if any(isinstance(v, ClauseElement) for v in values.values()):
+            query = (
+                update(sessions)
+                .where(sessions.c.id == session_id)
+                .values(version=sessions.c.version + 1, **values)
+                .returning(*sessions.c)
+            )
+            row = (await conn.execute(query)).first()
+        else:
+            params = {f"v_{k}": v for k, v in values.items()}
+            row = (await conn.execute(_touch_statement(tuple(values)), {"sid": session_id, **params})).first()
+        if row is None:
+            raise NotFound(SESSION_NOT_FOUND)
+        return Session.from_row(row)
+
+    async def _load(self, conn: Conn, session_id: str) -> Session:
+        row: Row[Any] | None = (await conn.execute(_SESSION_BY_ID, {"sid": session_id})).first()
+        if row is None:
+            raise NotFound(SESSION_NOT_FOUND)
+        return Session.from_row(row)
+
+
+@functools.lru_cache(maxsize=64)
+def _touch_statement(keys: tuple[str, ...]) -> Any:
+    """UPDATE sessions SET <keys>, version = version + 1 WHERE id = :sid RETURNING *, built once per key set."""
+    values: dict[str, Any] = {k: bindparam(f"v_{k}") for k in keys}
+    return (
+        update(sessions)
+        .where(sessions.c.id == bindparam("sid"))
+        .values(version=sessions.c.version + 1, **values)
+        .returning(*sessions.c)
+    )
+
+
+class NothingToRemove(BadRequest):
+    """Retry or undo found no user message to cut at."""
+
+
+class SessionDeleted(BadRequest):
+    status = 409
+
+
+class SessionExists(BadRequest):
+    status = 409

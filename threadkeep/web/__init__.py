@@ -1,0 +1,1 @@
+"""The HTTP face: the app factory, routes, security middleware, JSON replies and the static page."""

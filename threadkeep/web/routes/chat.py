@@ -1,0 +1,129 @@
+"""Chat routes: start a turn, follow its events (SSE, resumable), cancel it, and the message queue.
+
+hermes-webui's shapes: `POST /api/chat/start` → `{stream_id, session_id}`, 409 with `active_stream_id` while
+a turn runs (or, with `"queue": true`, the message is queued server-side and runs after it);
+`GET /api/chat/stream` relays every event with an `id:` and resumes after `Last-Event-ID` or `?after=`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import Field
+
+from ...chat.sse import EventStreamResponse, resume_point
+from ...chat.turn_store import SessionBusy, TurnStore
+from ...chat.turns import Turns
+from ...errors import BadRequest
+from ...workspace.roots import resolve_workspace
+from ..responses import JsonReply, reply
+from .deps import AppSettings, Body, QuerySessionId, SessionRef, Store, check_session_id
+
+router = APIRouter(tags=["chat"])
+
+StreamId = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class StartChat(SessionRef):
+    message: str | list[Any]
+    model: Annotated[str, Field(max_length=200)] | None = None
+    workspace: str | None = None
+    attachments: list[Any] | None = None
+    queue: bool = False
+
+
+class ClearQueue(SessionRef):
+    queue_id: int | None = None
+
+
+class CancelBody(Body):
+    stream_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def _turns(request: Request) -> Turns:
+    turns: Turns = request.app.state.turns
+    return turns
+
+
+def _message_is_empty(message: str | list[Any]) -> bool:
+    if isinstance(message, str):
+        return not message.strip()
+    return not message
+
+
+@router.post("/api/chat/start")
+async def start(body: StartChat, request: Request, store: Store, settings: AppSettings) -> JsonReply:
+    session_id = check_session_id(body.session_id)
+    if _message_is_empty(body.message):
+        raise BadRequest("message must not be empty")
+    session = await store.get(session_id)
+    if body.workspace is not None:
+        workspace = str(resolve_workspace(body.workspace, settings.resolved_workspace_roots))
+        if workspace != session.workspace:
+            await store.patch(session_id, workspace=workspace)
+    turns = _turns(request)
+    try:
+        stream_id = await turns.start(session_id, body.message, body.model, body.attachments)
+    except SessionBusy as busy:
+        if not body.queue:
+            raise
+        queued = await turns.ts.enqueue(session_id, body.message, body.model, body.attachments or [])
+        position = len(await turns.ts.queued(session_id))
+        return reply({"queued": True, "session_id": session_id, "queue_id": queued.id, "position": position,
+                      "active_stream_id": busy.extra.get("active_stream_id")})
+    return reply({"stream_id": stream_id, "session_id": session_id})
+
+
+@router.get("/api/chat/stream")
+async def stream(
+    request: Request,
+    settings: AppSettings,
+    stream_id: StreamId,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> EventStreamResponse:
+    """Every event of the turn after `Last-Event-ID` (or `?after=`), then the live ones."""
+    streams = request.app.state.streams
+    await streams.status(stream_id)  # 404 for an unknown or expired stream, before the 200 goes out
+    subscription = streams.subscribe(stream_id, resume_point(last_event_id, after))
+    return EventStreamResponse(subscription, heartbeat=settings.sse_heartbeat_seconds)
+
+
+async def _cancel(request: Request, stream_id: str) -> JsonReply:
+    status = await request.app.state.streams.status(stream_id)
+    cancelled = await _turns(request).cancel(stream_id)
+    return reply({"ok": True, "cancelled": cancelled, "stream_id": stream_id,
+                  "session_id": status.get("session_id")})
+
+
+@router.get("/api/chat/cancel")
+async def cancel_get(request: Request, stream_id: StreamId) -> JsonReply:
+    return await _cancel(request, stream_id)
+
+
+@router.post("/api/chat/cancel")
+async def cancel_post(request: Request, body: CancelBody) -> JsonReply:
+    return await _cancel(request, body.stream_id)
+
+
+@router.get("/api/chat/stream/status")
+async def stream_status(request: Request, stream_id: StreamId) -> JsonReply:
+    status = dict(await request.app.state.streams.status(stream_id))
+    status["running"] = _turns(request).running(stream_id)
+    return reply(status)
+
+
+@router.get("/api/chat/queue")
+async def queue(request: Request, session_id: QuerySessionId, store: Store) -> JsonReply:
+    await store.get(session_id)
+    ts: TurnStore = _turns(request).ts
+    return reply({"session_id": session_id, "queue": [q.to_dict() for q in await ts.queued(session_id)]})
+
+
+@router.post("/api/chat/queue/clear")
+async def clear_queue(request: Request, body: ClearQueue, store: Store) -> JsonReply:
+    session_id = check_session_id(body.session_id)
+    await store.get(session_id)
+    removed = await _turns(request).ts.clear_queue(session_id, body.queue_id)
+    return reply({"ok": True, "removed": removed})

@@ -1,0 +1,198 @@
+"""Session routes: create, import, read, list, and change a session's own fields (not its transcript).
+
+Handlers are thin: validate the request, call one store verb, shape the hermes-compatible reply.
+Transcript operations (retry, undo, truncate, branch, ...) are in `routes/transcript`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from ...errors import BadRequest
+from ...sessions.messages import MessageError, parse_messages
+from ...workspace.roots import resolve_workspace
+from ..responses import JsonReply, reply
+from .deps import AppSettings, Body, Projects, QuerySessionId, SessionRef, Store, check_session_id
+
+router = APIRouter(tags=["sessions"])
+
+Title = Annotated[str, Field(max_length=500)]
+
+
+class NewSession(Body):
+    workspace: str | None = None
+    model: str | None = None
+    title: Title | None = None
+    profile: str | None = None
+    project_id: str | None = None
+
+
+class ImportSession(Body):
+    title: Title | None = None
+    messages: list[Any] = Field(default_factory=list)
+    model: str | None = None
+    workspace: str | None = None
+    tool_calls: list[Any] | None = None
+    pinned: bool = False
+    profile: str | None = None
+
+
+class Rename(SessionRef):
+    title: Title
+
+
+class UpdateSession(SessionRef):
+    workspace: str | None = None
+    model: str | None = None
+
+
+class Pin(SessionRef):
+    pinned: bool = True
+
+
+class Archive(SessionRef):
+    archived: bool = True
+
+
+class Move(SessionRef):
+    project_id: str | None = None
+
+
+def _workspace(settings: AppSettings, raw: str | None) -> str:
+    if raw is None:
+        return str(settings.default_workspace)
+    return str(resolve_workspace(raw, settings.resolved_workspace_roots))
+
+
+@router.post("/api/session/new")
+async def new_session(
+    store: Store, settings: AppSettings, projects: Projects, body: NewSession | None = None
+) -> JsonReply:
+    body = body or NewSession()
+    if body.project_id is not None:
+        await projects.get(body.project_id)
+    session = await store.create(
+        workspace=_workspace(settings, body.workspace),
+        title=body.title,
+        model=body.model,
+        profile=body.profile,
+        project_id=body.project_id,
+    )
+    return reply({"session": session.full([])})
+
+
+@router.post("/api/session/import")
+async def import_session(body: ImportSession, store: Store, settings: AppSettings) -> JsonReply:
+    try:
+        msgs = parse_messages(body.messages)
+    except MessageError as exc:
+        raise BadRequest(str(exc)) from None
+    session = await store.create(
+        workspace=_workspace(settings, body.workspace),
+        title=body.title,
+        model=body.model,
+        profile=body.profile,
+        pinned=body.pinned,
+        messages=msgs,
+        tool_calls=body.tool_calls,
+    )
+    return reply({"ok": True, "session": session.full(None)})
+
+
+@router.get("/api/session")
+async def get_session(
+    session_id: QuerySessionId,
+    store: Store,
+    messages: Annotated[int, Query(ge=0, le=1)] = 1,
+    msg_limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    msg_before: Annotated[int | None, Query(ge=0)] = None,
+) -> JsonReply:
+    """A session; `messages=0` for metadata only; `msg_limit` (+ `msg_before`) pages newest-first."""
+    if not messages:
+        return reply({"session": (await store.get(session_id)).full(None)})
+    page = await store.page_of_messages(session_id, limit=msg_limit, before=msg_before)
+    out = page.session.full([m.to_dict() for m in page.messages])
+    if msg_limit is not None:
+        first_seq = page.messages[0].seq if page.messages else msg_before
+        out["has_more"] = page.has_more
+        out["msg_before"] = first_seq if page.has_more else None
+    return reply({"session": out})
+
+
+@router.get("/api/sessions")
+async def list_sessions(
+    store: Store,
+    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    archived: bool | None = None,
+    pinned: bool | None = None,
+    project_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> JsonReply:
+    """Sessions, newest activity first; all of them unless `limit` is given (then `next_cursor` pages)."""
+    page = await store.list(limit=limit, cursor=cursor, archived=archived, pinned=pinned, project_id=project_id)
+    out: dict[str, Any] = {"sessions": [s.compact() for s in page.sessions]}
+    if limit is not None:
+        out["next_cursor"] = page.next_cursor
+    return reply(out)
+
+
+@router.post("/api/session/rename")
+async def rename(body: Rename, store: Store) -> JsonReply:
+    title = body.title.strip()
+    if not title:
+        raise BadRequest("title must not be empty")
+    session = await store.patch(check_session_id(body.session_id), title=title)
+    return reply({"session": session.compact()})
+
+
+@router.post("/api/session/update")
+async def update_session(body: UpdateSession, store: Store, settings: AppSettings) -> JsonReply:
+    session_id = check_session_id(body.session_id)
+    values: dict[str, Any] = {}
+    if body.workspace is not None:
+        values["workspace"] = _workspace(settings, body.workspace)
+    if body.model is not None:
+        values["model"] = body.model
+    session = await store.patch(session_id, **values) if values else await store.get(session_id)
+    return reply({"session": session.full(None)})
+
+
+@router.post("/api/session/pin")
+async def pin(body: Pin, store: Store) -> JsonReply:
+    session = await store.patch(check_session_id(body.session_id), pinned=body.pinned)
+    return reply({"ok": True, "session": session.compact()})
+
+
+@router.post("/api/session/archive")
+async def archive(body: Archive, store: Store) -> JsonReply:
+    session = await store.patch(check_session_id(body.session_id), archived=body.archived)
+    return reply({"ok": True, "session": session.compact()})
+
+
+@router.post("/api/session/move")
+async def move(body: Move, store: Store, projects: Projects) -> JsonReply:
+    session_id = check_session_id(body.session_id)
+    if body.project_id is not None:
+        await projects.get(body.project_id)
+    session = await store.patch(session_id, project_id=body.project_id)
+    return reply({"ok": True, "session": session.compact()})
+
+
+@router.post("/api/session/delete")
+async def delete(body: SessionRef, store: Store) -> JsonReply:
+    await store.delete(check_session_id(body.session_id))
+    return reply({"ok": True})
+
+
+@router.post("/api/sessions/cleanup_zero_message")
+async def cleanup_zero_message(store: Store) -> JsonReply:
+    return reply({"ok": True, "cleaned": await store.delete_empty()})
+
+
+@router.post("/api/sessions/cleanup")
+async def cleanup(store: Store) -> JsonReply:
+    return reply({"ok": True, "cleaned": await store.delete_empty()})
+

@@ -1,0 +1,1 @@
+"""Workspaces: the allowed roots and the files inside a session's workspace."""
