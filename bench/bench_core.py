@@ -42,7 +42,7 @@ from tests.databases import postgres_database, postgres_unavailable  # noqa: E40
 from tests.live import LiveServer  # noqa: E402
 from threadkeep.db.database import Database  # noqa: E402
 from threadkeep.db.migrate import upgrade  # noqa: E402
-from threadkeep.db.schema import sessions  # noqa: E402
+from threadkeep.db.schema import LOCAL_USER_ID, sessions  # noqa: E402
 from threadkeep.sessions.messages import Message  # noqa: E402
 from threadkeep.sessions.store import Draft, SessionStore  # noqa: E402
 
@@ -118,7 +118,7 @@ async def _load(url: str, target: int, workspace: str) -> tuple[int, float, str]
     """Top the store up to `target` sessions (2 messages each) via create_many; (loaded, rate, db version)."""
     db = Database(url)
     await upgrade(db)
-    store = SessionStore(db)
+    store = SessionStore(db, LOCAL_USER_ID)
     async with db.read() as conn:
         have = int((await conn.execute(select(func.count()).select_from(sessions))).scalar() or 0)
         version = str((await conn.execute(

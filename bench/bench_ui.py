@@ -36,6 +36,7 @@ from results import replace_section, table_section  # noqa: E402
 from tests.live import LiveServer, free_port  # noqa: E402
 from threadkeep.db.database import Database  # noqa: E402
 from threadkeep.db.migrate import upgrade  # noqa: E402
+from threadkeep.db.schema import LOCAL_USER_ID  # noqa: E402
 from threadkeep.sessions.messages import Message  # noqa: E402
 from threadkeep.sessions.store import Draft, SessionStore  # noqa: E402
 
@@ -63,7 +64,7 @@ def page(session_id: str, before: int | None = None) -> list[Message]:
 async def _long_session(url: str, workspace: str, n: int) -> None:
     db = Database(url)
     await upgrade(db)
-    store = SessionStore(db)
+    store = SessionStore(db, LOCAL_USER_ID)
     msgs = [Message(role="user", content=f"Question {k}: how does paging work for message {k}?") if k % 2 == 0
             else Message(role="assistant", content=REPLY.format(n=k)) for k in range(n)]
     now = time.time()

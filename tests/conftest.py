@@ -169,4 +169,6 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def store(app: Any) -> Any:
-    return app.state.store
+    from threadkeep.db.schema import LOCAL_USER_ID
+
+    return app.state.sessions.of(LOCAL_USER_ID)

@@ -47,6 +47,16 @@ class Forbidden(ApiError):
     status = 403
 
 
+class Unauthorized(ApiError):
+    status = 401
+
+
+class TooManyRequests(ApiError):
+    """Slow down: `retry_after` (seconds) goes out as the Retry-After header too."""
+
+    status = 429
+
+
 class PayloadTooLarge(ApiError):
     status = 413
 
@@ -79,7 +89,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> Response:
-        return error_response(exc.status, exc.message, **exc.extra)
+        response = error_response(exc.status, exc.message, **exc.extra)
+        if "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:

@@ -19,7 +19,7 @@ def session(**changes: object) -> Session:
         id="0123456789ab", title="Plan: the *trip*", workspace="/tmp", model="openai/gpt-5", profile=None,
         project_id="p1", pinned=True, archived=False, input_tokens=10, output_tokens=5, estimated_cost=0.01,
         message_count=4, next_seq=4, tool_calls_json="[]", created_at=1700000000.0, updated_at=1700000500.0,
-        last_message_at=1700000400.0, active_stream_id="stream-1", version=3,
+        last_message_at=1700000400.0, active_stream_id="stream-1", version=3, owner_id="local", allow_network=False,
     )
     fields.update(changes)
     return Session(**fields)  # type: ignore[arg-type]

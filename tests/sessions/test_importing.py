@@ -171,12 +171,13 @@ def test_reimport_is_idempotent_and_deleted_sessions_stay_deleted(tmp_path: Path
 
     async def delete() -> None:
         from threadkeep.db.database import Database
+        from threadkeep.db.schema import LOCAL_USER_ID
         from threadkeep.sessions.projects import ProjectStore
         from threadkeep.sessions.store import SessionStore
 
         db = Database(cli_url or f"sqlite:///{data / 'threadkeep.db'}")
-        await SessionStore(db).delete("01ab34cd56ef")
-        await ProjectStore(db).delete("f00dcafe0001")
+        await SessionStore(db, LOCAL_USER_ID).delete("01ab34cd56ef")
+        await ProjectStore(db, LOCAL_USER_ID).delete("f00dcafe0001")
         await db.dispose()
 
     asyncio.run(delete())

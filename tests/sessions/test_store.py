@@ -176,10 +176,10 @@ async def test_delete_empty_removes_only_sessions_without_messages(store: Any, t
     assert await store.is_deleted(empty.id)
 
 
-async def test_clear_stale_streams_frees_sessions(store: Any, tmp_path: Any) -> None:
+async def test_clear_stale_streams_frees_sessions(store: Any, app: Any, tmp_path: Any) -> None:
     session = await store.create(workspace=str(tmp_path))
     await store.set_active_stream(session.id, "abc")
-    assert await store.clear_stale_streams() == 1
+    assert await app.state.sessions.clear_stale_streams() == 1
     assert (await store.get(session.id)).active_stream_id is None
 
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from threadkeep.db.schema import LOCAL_USER_ID
 from threadkeep.sessions.messages import Message
 from threadkeep.sessions.store import NothingToRemove
 from threadkeep.web.app import create_app
@@ -37,7 +38,7 @@ def running_store(settings: Any) -> Iterator[tuple[asyncio.Runner, Any]]:
         lifespan = app.router.lifespan_context(app)
         runner.run(lifespan.__aenter__())
         try:
-            yield runner, app.state.store
+            yield runner, app.state.sessions.of(LOCAL_USER_ID)
         finally:
             runner.run(lifespan.__aexit__(None, None, None))
 

@@ -17,6 +17,12 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'threadkeep.db'}"
 
 
+@pytest.fixture(autouse=True)
+async def _session(store: Any, tmp_path: Path) -> None:
+    """Approvals belong to a session of the acting user: the one these tests use exists."""
+    await store.create(session_id=SID, workspace=str(tmp_path))
+
+
 def tool_call(name: str = "run_command", **args: Any) -> dict[str, Any]:
     return {"id": "call_1", "name": name, "args": args or {"command": "rm -rf build"}}
 

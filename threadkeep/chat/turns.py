@@ -31,8 +31,9 @@ from ..providers.base import (
 )
 from ..sessions.messages import Message, content_text
 from ..sessions.session import DEFAULT_TITLE
+from ..sessions.store import SessionBusy, SessionStore, SessionStores
 from .pricing import Pricing
-from .turn_store import SessionBusy, TurnStore
+from .turn_store import TurnStore
 
 log = logging.getLogger("threadkeep.turns")
 
@@ -71,10 +72,11 @@ class Reply:
 class Turns:
     """Starts, runs, cancels and queues turns. One instance per app (on app.state.turns)."""
 
-    def __init__(self, *, turn_store: TurnStore, streams: Any, providers: Any, tools: Any, approvals: Any,
-                 pricing: Pricing, tokens: Any, max_tool_steps: int = 8, checkpoint_seconds: float = 1.0) -> None:
+    def __init__(self, *, sessions: SessionStores, turn_store: TurnStore, streams: Any, providers: Any,
+                 tools: Any, approvals: Any, pricing: Pricing, tokens: Any, max_tool_steps: int = 8,
+                 checkpoint_seconds: float = 1.0) -> None:
+        self.sessions = sessions
         self.ts = turn_store
-        self.store = turn_store.store
         self.streams = streams
         self.providers = providers
         self.tools = tools
@@ -88,15 +90,17 @@ class Turns:
 
     # -- starting and stopping -----------------------------------------------------------------------
 
-    async def start(self, session_id: str, content: Any, model: str | None = None,
+    async def start(self, store: SessionStore, session_id: str, content: Any, model: str | None = None,
                     attachments: list[Any] | None = None) -> str:
-        """Commit the user message and start the turn; returns the stream id. SessionBusy if one runs."""
+        """Commit the user message and start the turn, acting as `store`'s user; returns the stream id.
+        SessionBusy if one runs."""
         stream_id = secrets.token_hex(8)
-        model = model or (await self.store.get(session_id)).model or self.providers.default_model
+        model = model or (await store.get(session_id)).model or self.providers.default_model
         user = Message(role="user", content=content, meta={"attachments": attachments} if attachments else {})
-        session, _seq = await self.ts.claim(session_id, stream_id, user, model)
+        session, _seq = await store.claim_turn(session_id, stream_id, user, model)
         await self.streams.create(stream_id, session_id)
-        task = asyncio.create_task(self._run(session_id, stream_id, session.model or model, session.workspace))
+        task = asyncio.create_task(
+            self._run(store, session_id, stream_id, session.model or model, session.workspace, session.allow_network))
         self._tasks[stream_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(stream_id, None))
         return stream_id
@@ -123,12 +127,14 @@ class Turns:
 
     async def resume_queues(self) -> None:
         """Messages queued before a restart run now (no turn can be running at start-up)."""
-        for session_id in await self.ts.sessions_with_queue():
-            await self._start_queued(session_id)
+        waiting = await self.ts.sessions_with_queue()
+        for session_id, owner in (await self.sessions.owners(waiting)).items():
+            await self._start_queued(self.sessions.of(owner), session_id)
 
     # -- one turn ------------------------------------------------------------------------------------
 
-    async def _run(self, session_id: str, stream_id: str, model: str, workspace: str) -> None:
+    async def _run(self, store: SessionStore, session_id: str, stream_id: str, model: str, workspace: str,
+                   allow_network: bool) -> None:
         publish = self._publisher(stream_id)
         reply: Reply | None = None
         turn_in = turn_out = 0
@@ -138,37 +144,38 @@ class Turns:
             provider, model_id = self.providers.resolve(model)
             for step in range(self.max_tool_steps + 1):
                 reply = Reply(model=model)
-                history = await self._history(session_id)
+                history = await self._history(store, session_id)
                 tools = self.tools.specs() if step < self.max_tool_steps else []
-                await self._stream_reply(session_id, stream_id, provider, model_id, history, tools, reply, publish)
+                await self._stream_reply(store, session_id, stream_id, provider, model_id, history, tools, reply,
+                                         publish)
                 cost = self.pricing.cost(model, reply.input_tokens, reply.output_tokens)
                 turn_in += reply.input_tokens
                 turn_out += reply.output_tokens
                 turn_cost += cost
-                await self.ts.add_usage(session_id, reply.input_tokens, reply.output_tokens, cost)
+                await store.add_usage(session_id, reply.input_tokens, reply.output_tokens, cost)
                 await publish("metering", {"input_tokens": turn_in, "output_tokens": turn_out,
                                            "estimated_cost": turn_cost})
                 if not reply.tool_calls:
                     break
-                await self._run_tools(session_id, stream_id, workspace, reply.tool_calls, publish)
+                await self._run_tools(store, session_id, stream_id, workspace, allow_network, reply.tool_calls, publish)
                 reply = None
         except asyncio.CancelledError:
             outcome = "cancel"
-            await self._save_partial(session_id, stream_id, reply)
+            await self._save_partial(store, session_id, stream_id, reply)
             await self.approvals.cancel_session(session_id)
             await publish("cancel", {"session_id": session_id, "message": "Cancelled by user"})
         except ProviderError as exc:
             outcome = "error"
-            await self._save_partial(session_id, stream_id, reply)
+            await self._save_partial(store, session_id, stream_id, reply)
             await publish("apperror", {"type": exc.kind, "message": exc.message, "hint": exc.hint})
         except Exception:
             outcome = "error"
             log.exception("turn %s on session %s failed", stream_id, session_id)
-            await self._save_partial(session_id, stream_id, reply)
+            await self._save_partial(store, session_id, stream_id, reply)
             await publish("apperror", {"type": "error", "message": "The turn failed unexpectedly",
                                        "hint": "See the server log for details."})
         finally:
-            await self._finish(session_id, stream_id, outcome, turn_in, turn_out, turn_cost, publish)
+            await self._finish(store, session_id, stream_id, outcome, turn_in, turn_out, turn_cost, publish)
 
     def _publisher(self, stream_id: str) -> Any:
         async def publish(event: str, data: dict[str, Any]) -> None:
@@ -176,8 +183,8 @@ class Turns:
 
         return publish
 
-    async def _history(self, session_id: str) -> list[dict[str, Any]]:
-        page = await self.store.page_of_messages(session_id)
+    async def _history(self, store: SessionStore, session_id: str) -> list[dict[str, Any]]:
+        page = await store.page_of_messages(session_id)
         out: list[dict[str, Any]] = []
         for m in page.messages:
             item: dict[str, Any] = {"role": m.role, "content": m.content}
@@ -190,7 +197,7 @@ class Turns:
             out.append(item)
         return out
 
-    async def _stream_reply(self, session_id: str, stream_id: str, provider: Any, model_id: str,
+    async def _stream_reply(self, store: SessionStore, session_id: str, stream_id: str, provider: Any, model_id: str,
                             history: list[dict[str, Any]], tools: list[dict[str, Any]], reply: Reply,
                             publish: Any) -> None:
         request = ChatRequest(model=model_id, messages=history, tools=tools, options={})
@@ -212,28 +219,29 @@ class Turns:
                 reply.usage_reported = event.reported
             elif isinstance(event, FinishEvent):
                 break
-            await self._checkpoint(session_id, stream_id, reply)
+            await self._checkpoint(store, session_id, stream_id, reply)
         if not reply.usage_reported and not reply.input_tokens:
             reply.input_tokens = self.tokens.count_messages(history, model_id)
             reply.output_tokens = self.tokens.count_text(reply.text + reply.reasoning, model_id)
-        reply.seq = await self.ts.put_reply(session_id, stream_id, reply.seq, reply.message(partial=False))
+        reply.seq = await store.put_reply(session_id, stream_id, reply.seq, reply.message(partial=False))
 
-    async def _checkpoint(self, session_id: str, stream_id: str, reply: Reply) -> None:
+    async def _checkpoint(self, store: SessionStore, session_id: str, stream_id: str, reply: Reply) -> None:
         now = time.monotonic()
         size = len(reply.text) + len(reply.reasoning) + len(reply.tool_calls)
         if now - reply.saved_at < self.checkpoint_seconds or size == reply.saved_len:
             return
-        reply.seq = await self.ts.put_reply(session_id, stream_id, reply.seq, reply.message(partial=True))
+        reply.seq = await store.put_reply(session_id, stream_id, reply.seq, reply.message(partial=True))
         reply.saved_at, reply.saved_len = now, size
 
-    async def _save_partial(self, session_id: str, stream_id: str, reply: Reply | None) -> None:
+    async def _save_partial(self, store: SessionStore, session_id: str, stream_id: str,
+                            reply: Reply | None) -> None:
         if reply is None or reply.seq is None:
             return
         with contextlib.suppress(Exception):
-            await asyncio.shield(self.ts.put_reply(session_id, stream_id, reply.seq, reply.message(partial=True)))
+            await asyncio.shield(store.put_reply(session_id, stream_id, reply.seq, reply.message(partial=True)))
 
-    async def _run_tools(self, session_id: str, stream_id: str, workspace: str,
-                         calls: list[dict[str, Any]], publish: Any) -> None:
+    async def _run_tools(self, store: SessionStore, session_id: str, stream_id: str, workspace: str,
+                         allow_network: bool, calls: list[dict[str, Any]], publish: Any) -> None:
         for call in calls:
             name = call["function"]["name"]
             arguments = call["function"]["arguments"]
@@ -247,34 +255,34 @@ class Turns:
                     result_text, ok, error, duration = "The user denied this tool call.", False, "denied", 0.0
                     await publish("tool_complete", {"id": call["id"], "name": name, "ok": False,
                                                     "error": error, "result": result_text, "duration_ms": 0})
-                    await self._tool_message(session_id, stream_id, call, name, result_text)
+                    await self._tool_message(store, session_id, stream_id, call, name, result_text)
                     continue
             result = await self.tools.run(name, workspace, arguments)
             result_text, ok, error, duration = result.output, result.ok, result.error, result.duration_ms
             await publish("tool_complete", {"id": call["id"], "name": name, "ok": ok, "error": error,
-                                            "result": result_text, "duration_ms": duration})
+                                            "result": result_text, "duration_ms": duration,
+                                            "sandboxed": result.sandboxed})
             stored = result_text if ok else "\n".join(p for p in (f"Error: {error}", result_text) if p)
-            await self._tool_message(session_id, stream_id, call, name, stored)
+            await self._tool_message(store, session_id, stream_id, call, name, stored, result.sandboxed)
 
-    async def _tool_message(self, session_id: str, stream_id: str, call: dict[str, Any], name: str,
-                            text: str) -> None:
-        message = Message(role="tool", content=text, tool_call_id=call["id"], name=name)
-        await self.ts.put_reply(session_id, stream_id, None, message)
+    async def _tool_message(self, store: SessionStore, session_id: str, stream_id: str, call: dict[str, Any],
+                            name: str, text: str, sandboxed: bool | None = None) -> None:
+        # Beside the text, not in it: the page labels the card; the model never sees it.
+        meta: dict[str, Any] = {"sandboxed": sandboxed} if sandboxed is not None else {}
+        message = Message(role="tool", content=text, tool_call_id=call["id"], name=name, meta=meta)
+        await store.put_reply(session_id, stream_id, None, message)
 
-    async def _finish(self, session_id: str, stream_id: str, outcome: str, turn_in: int, turn_out: int,
-                      turn_cost: float, publish: Any) -> None:
+    async def _finish(self, store: SessionStore, session_id: str, stream_id: str, outcome: str, turn_in: int,
+                      turn_out: int, turn_cost: float, publish: Any) -> None:
         try:
-            values: dict[str, Any] = {"tool_calls": await self.ts.tool_call_summary(session_id)}
-            session = await self.store.get(session_id)
+            session = await store.get(session_id)
             new_title = None
             if session.title == DEFAULT_TITLE:
-                new_title = await self._first_user_title(session_id)
-                if new_title:
-                    values["title"] = new_title
-            await self.ts.finish(session_id, stream_id, **values)
+                new_title = await self._first_user_title(store, session_id)
+            await store.finish_turn(session_id, stream_id, title=new_title)
             usage = {"input_tokens": turn_in, "output_tokens": turn_out, "estimated_cost": turn_cost}
             if outcome == "done":
-                page = await self.store.page_of_messages(session_id)
+                page = await store.page_of_messages(session_id)
                 await publish("done", {"session": page.session.full([m.to_dict() for m in page.messages]),
                                        "usage": usage})
             if new_title:
@@ -282,26 +290,26 @@ class Turns:
             await publish("stream_end", {"session_id": session_id, "outcome": outcome})
         except Exception:
             log.exception("finishing turn %s failed", stream_id)
-            await self.ts.finish(session_id, stream_id)
+            await store.release_turn(session_id, stream_id)
         finally:
             await self.streams.finish(stream_id)
         if outcome != "cancel" and not self._closing:
-            await self._start_queued(session_id)
+            await self._start_queued(store, session_id)
 
-    async def _first_user_title(self, session_id: str) -> str | None:
-        page = await self.store.page_of_messages(session_id, limit=50, before=50)
+    async def _first_user_title(self, store: SessionStore, session_id: str) -> str | None:
+        page = await store.page_of_messages(session_id, limit=50, before=50)
         for m in page.messages:
             if m.role == "user":
                 text = " ".join(content_text(m.content).split())
                 return text[:TITLE_LENGTH] or None
         return None
 
-    async def _start_queued(self, session_id: str) -> None:
+    async def _start_queued(self, store: SessionStore, session_id: str) -> None:
         queued = await self.ts.pop_queued(session_id)
         if queued is None:
             return
         try:
-            await self.start(session_id, queued.content, queued.model, queued.attachments)
+            await self.start(store, session_id, queued.content, queued.model, queued.attachments)
         except SessionBusy:
             await self.ts.enqueue(session_id, queued.content, queued.model, queued.attachments)
 

@@ -42,14 +42,97 @@ class SafeText(TypeDecorator[str]):
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long-lived message table.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
+# The user that stands for the single user of `--auth none` / `password`, and that owns a store made before
+# accounts existed; the first admin added in `users` mode takes this row over (so it keeps that data).
+LOCAL_USER_ID = "local"
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),  # stored lower-case
+    Column("display_name", SafeText(), nullable=True),
+    Column("email", SafeText(), nullable=True),
+    Column("role", String(16), nullable=False),  # "admin" | "user"
+    Column("password_hash", Text, nullable=True),  # argon2id; None: cannot log in with a password
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("source", String(16), nullable=False),  # "local" | "oidc" | "proxy"
+    Column("external_id", SafeText(), nullable=True, unique=True),  # "<issuer>|<sub>" or "proxy|<name>"
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("last_login_at", Float, nullable=True),
+)
+
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the cookie's token: a leaked table logs nobody in
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),  # absolute expiry; idle expiry follows last_seen_at
+    Column("ip", String(64), nullable=True),
+    Column("user_agent", SafeText(), nullable=True),
+    Index("ix_login_sessions_user", "user_id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", SafeText(), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # the first characters, to recognise a token in a list
+    Column("scope", String(16), nullable=False),  # "read" | "write" | "admin"
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Column("last_used_at", Float, nullable=True),
+    Column("revoked_at", Float, nullable=True),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("actor_id", String(32), nullable=True),
+    Column("actor", SafeText(), nullable=True),  # the username then: kept when the user is removed
+    Column("target", SafeText(), nullable=True),
+    Column("ip", String(64), nullable=True),
+    Column("detail", SafeText(), nullable=True),  # JSON object
+    Index("ix_audit_log_at", "at"),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),  # "user:<name>" or "ip:<address>"
+    Column("failures", Integer, nullable=False),
+    Column("first_at", Float, nullable=False),
+    Column("locked_until", Float, nullable=True),
+)
+
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+
 projects = Table(
     "projects",
     metadata,
     Column("id", String(32), primary_key=True),
+    Column("owner_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("name", SafeText(), nullable=False),
     Column("color", String(32), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Index("ix_projects_owner", "owner_id", "created_at"),
 )
 
 sessions = Table(
@@ -77,9 +160,11 @@ sessions = Table(
     Column("active_stream_id", String(64), nullable=True),
     # Bumped by every mutation; lets clients and other instances detect a change cheaply.
     Column("version", Integer, nullable=False, default=1),
-    Index("ix_sessions_list", "updated_at", "id"),
-    Index("ix_sessions_archived_list", "archived", "updated_at", "id"),
-    Index("ix_sessions_pinned_list", "pinned", "updated_at", "id"),
+    Column("owner_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("allow_network", Boolean, nullable=False, default=False),  # run_command may use the network
+    Index("ix_sessions_owner_list", "owner_id", "updated_at", "id"),
+    Index("ix_sessions_owner_archived_list", "owner_id", "archived", "updated_at", "id"),
+    Index("ix_sessions_owner_pinned_list", "owner_id", "pinned", "updated_at", "id"),
     Index("ix_sessions_project", "project_id"),
 )
 
@@ -109,6 +194,7 @@ deleted_sessions = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("deleted_at", Float, nullable=False),
+    Column("owner_id", String(32), nullable=True),
 )
 
 queued_messages = Table(

@@ -23,6 +23,7 @@ from sqlalchemy.exc import StatementError
 
 from ..db.database import Database
 from ..db.migrate import upgrade
+from ..db.schema import LOCAL_USER_ID
 from ..errors import ApiError, NotFound
 from ..settings import Settings
 from .exporting import EXPORT_FORMAT, export_document, markdown
@@ -298,7 +299,7 @@ def _report(console: Console, outcomes: list[Outcome]) -> Counter[str]:
     return counts
 
 
-async def import_paths(settings: Settings, paths: list[Path]) -> int:
+async def import_paths(settings: Settings, paths: list[Path], owner: str = LOCAL_USER_ID) -> int:
     """The `threadkeep import` command: returns the exit code (0 unless a file failed, 2 for a bad path)."""
     console = Console(stderr=True, soft_wrap=True)
     missing = [p for p in paths if not p.exists()]
@@ -307,12 +308,13 @@ async def import_paths(settings: Settings, paths: list[Path]) -> int:
         return 2
     files = session_files(paths)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.default_workspace.mkdir(parents=True, exist_ok=True)
+    workspace = settings.user_workspace(owner)
+    workspace.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
     outcomes: list[Outcome] = []
     try:
         await upgrade(db)
-        importer = Importer(SessionStore(db), ProjectStore(db), str(settings.default_workspace))
+        importer = Importer(SessionStore(db, owner), ProjectStore(db, owner), str(workspace))
         columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
             task = progress.add_task("import", total=len(files))
@@ -326,7 +328,8 @@ async def import_paths(settings: Settings, paths: list[Path]) -> int:
     return 1 if counts["failed"] else 0
 
 
-async def export_session(settings: Settings, session_id: str, fmt: str, output: Path | None) -> int:
+async def export_session(settings: Settings, session_id: str, fmt: str, output: Path | None,
+                         owner: str = LOCAL_USER_ID) -> int:
     """The `threadkeep export` command: returns the exit code."""
     console = Console(stderr=True, soft_wrap=True)
     if not valid_session_id(session_id):
@@ -336,11 +339,11 @@ async def export_session(settings: Settings, session_id: str, fmt: str, output: 
     db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
         await upgrade(db)
-        page = await SessionStore(db).page_of_messages(session_id)
+        page = await SessionStore(db, owner).page_of_messages(session_id)
         project = None
         if page.session.project_id is not None:
             try:
-                project = await ProjectStore(db).get(page.session.project_id)
+                project = await ProjectStore(db, owner).get(page.session.project_id)
             except NotFound:
                 project = None
     except ApiError as exc:

@@ -1,6 +1,7 @@
 """Projects: named, coloured groups that sessions can be moved into.
 
-Owns the `projects` table. Deleting a project leaves its sessions in place, without a project.
+Owns the `projects` table. A `ProjectStore` acts for one user and sees only that user's projects. Deleting a
+project leaves its sessions in place, without a project (the foreign key's ON DELETE SET NULL does that).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from ..db.database import Database
-from ..db.schema import projects, sessions
+from ..db.schema import projects
 from ..errors import NotFound
 
 PROJECT_NOT_FOUND = "Project not found"
@@ -37,17 +38,23 @@ class Project:
 
 
 class ProjectStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, owner: str) -> None:
         self.db = db
+        self.owner = owner
+
+    def of(self, owner: str) -> ProjectStore:
+        return ProjectStore(self.db, owner)
 
     async def list(self) -> list[Project]:
         async with self.db.read() as conn:
-            rows = await conn.execute(select(projects).order_by(projects.c.created_at, projects.c.id))
+            rows = await conn.execute(select(projects).where(projects.c.owner_id == self.owner)
+                                      .order_by(projects.c.created_at, projects.c.id))
             return [Project.from_row(r) for r in rows]
 
     async def get(self, project_id: str) -> Project:
         async with self.db.read() as conn:
-            row = (await conn.execute(select(projects).where(projects.c.id == project_id))).first()
+            query = select(projects).where(projects.c.id == project_id, projects.c.owner_id == self.owner)
+            row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(PROJECT_NOT_FOUND)
         return Project.from_row(row)
@@ -56,24 +63,27 @@ class ProjectStore:
         now = time.time()
         project = Project(secrets.token_hex(6), name, color, now, now)
         async with self.db.write() as conn:
-            row = {"id": project.project_id, "name": name, "color": color, "created_at": now, "updated_at": now}
+            row = {"id": project.project_id, "owner_id": self.owner, "name": name, "color": color,
+                   "created_at": now, "updated_at": now}
             await conn.execute(insert(projects), [row])
         return project
 
     async def adopt(self, wanted: Collection[str], known: Mapping[str, Project]) -> tuple[set[str], set[str]]:
         """For an import: create the `wanted` projects that `known` describes and are not here yet (ids kept).
 
-        Returns (ids that exist now, ids just created); a wanted id neither here nor known is in neither.
+        Returns (ids that exist now, ids just created); a wanted id neither here nor known is in neither, and
+        so is an id another user holds (the import's sessions then come in without that project).
         """
         if not wanted:
             return set(), set()
         async with self.db.write() as conn:
-            query = select(projects.c.id).where(projects.c.id.in_(sorted(wanted)))
-            have: set[str] = set((await conn.execute(query)).scalars())
-            adopted = [p for pid in sorted(set(wanted) - have) if (p := known.get(pid)) is not None]
+            query = select(projects.c.id, projects.c.owner_id).where(projects.c.id.in_(sorted(wanted)))
+            taken = {r.id: r.owner_id for r in await conn.execute(query)}
+            have = {pid for pid, owner in taken.items() if owner == self.owner}
+            adopted = [p for pid in sorted(set(wanted) - set(taken)) if (p := known.get(pid)) is not None]
             if adopted:
-                rows = [{"id": p.project_id, "name": p.name, "color": p.color, "created_at": p.created_at,
-                         "updated_at": p.updated_at} for p in adopted]
+                rows = [{"id": p.project_id, "owner_id": self.owner, "name": p.name, "color": p.color,
+                         "created_at": p.created_at, "updated_at": p.updated_at} for p in adopted]
                 await conn.execute(insert(projects), rows)
         created = {p.project_id for p in adopted}
         return have | created, created
@@ -85,7 +95,8 @@ class ProjectStore:
         if color is not None:
             values["color"] = color
         async with self.db.write() as conn:
-            query = update(projects).where(projects.c.id == project_id).values(**values).returning(*projects.c)
+            query = (update(projects).where(projects.c.id == project_id, projects.c.owner_id == self.owner)
+                     .values(**values).returning(*projects.c))
             row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(PROJECT_NOT_FOUND)
@@ -94,8 +105,6 @@ class ProjectStore:
     async def delete(self, project_id: str) -> bool:
         """Delete a project; its sessions stay, unassigned. True if it existed."""
         async with self.db.write() as conn:
-            await conn.execute(
-                update(sessions).where(sessions.c.project_id == project_id).values(project_id=None)
-            )
-            result = await conn.execute(delete(projects).where(projects.c.id == project_id))
+            result = await conn.execute(
+                delete(projects).where(projects.c.id == project_id, projects.c.owner_id == self.owner))
             return bool(result.rowcount)

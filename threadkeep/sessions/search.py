@@ -50,8 +50,11 @@ def snippet(body: str, words: list[str], width: int = 60) -> str:
 
 
 class SessionSearch:
-    def __init__(self, db: Database) -> None:
+    """Search over one user's sessions."""
+
+    def __init__(self, db: Database, owner: str) -> None:
         self.db = db
+        self.owner = owner
 
     def _match(self, words: list[str]) -> str:
         if self.db.dialect == "sqlite":
@@ -66,16 +69,18 @@ class SessionSearch:
         async with self.db.read() as conn:
             if self.db.dialect == "sqlite":
                 title_sql = text(
-                    "SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH :q ORDER BY rowid DESC LIMIT :n"
+                    "SELECT f.rowid FROM sessions_fts f JOIN sessions s ON s.rowid = f.rowid "
+                    "WHERE sessions_fts MATCH :q AND s.owner_id = :owner ORDER BY f.rowid DESC LIMIT :n"
                 )
-                rowids = [r[0] for r in await conn.execute(title_sql, {"q": match, "n": limit})]
+                params = {"q": match, "n": limit, "owner": self.owner}
+                rowids = [r[0] for r in await conn.execute(title_sql, params)]
                 by_rowid = select(sessions).where(text("sessions.rowid IN (SELECT value FROM json_each(:ids))"))
                 title_rows = (await conn.execute(by_rowid, {"ids": _json_list(rowids)})).all() if rowids else []
             else:
                 title_rows = (
                     await conn.execute(
                         select(sessions)
-                        .where(text("title_tsv @@ to_tsquery('simple', :q)"))
+                        .where(text("title_tsv @@ to_tsquery('simple', :q)"), sessions.c.owner_id == self.owner)
                         .order_by(sessions.c.updated_at.desc())
                         .limit(limit),
                         {"q": match},
@@ -92,13 +97,17 @@ class SessionSearch:
     ) -> list[Hit]:
         if self.db.dialect == "sqlite":
             ids_sql = text(
-                "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :q ORDER BY rowid DESC LIMIT :n"
+                "SELECT f.rowid FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+                "JOIN sessions s ON s.id = m.session_id "
+                "WHERE messages_fts MATCH :q AND s.owner_id = :owner ORDER BY f.rowid DESC LIMIT :n"
             )
         else:
             ids_sql = text(
-                "SELECT id FROM messages WHERE tsv @@ to_tsquery('simple', :q) ORDER BY id DESC LIMIT :n"
+                "SELECT m.id FROM messages m JOIN sessions s ON s.id = m.session_id "
+                "WHERE m.tsv @@ to_tsquery('simple', :q) AND s.owner_id = :owner ORDER BY m.id DESC LIMIT :n"
             )
-        ids = [r[0] for r in await conn.execute(ids_sql, {"q": match, "n": _MESSAGE_SCAN})]
+        params = {"q": match, "n": _MESSAGE_SCAN, "owner": self.owner}
+        ids = [r[0] for r in await conn.execute(ids_sql, params)]
         if not ids:
             return []
         rows = await conn.execute(
@@ -114,7 +123,8 @@ class SessionSearch:
                     break
         if not first_text:
             return []
-        found = await conn.execute(select(sessions).where(sessions.c.id.in_(list(first_text))))
+        found = await conn.execute(
+            select(sessions).where(sessions.c.id.in_(list(first_text)), sessions.c.owner_id == self.owner))
         by_id = {r.id: Session.from_row(r) for r in found}
         return [Hit(by_id[sid], "content", snippet(body, words)) for sid, body in first_text.items() if sid in by_id]
 

@@ -49,6 +49,8 @@ class Session:
     last_message_at: float | None
     active_stream_id: str | None
     version: int
+    owner_id: str
+    allow_network: bool
 
     @classmethod
     def from_row(cls, row: Any) -> Session:
@@ -91,6 +93,7 @@ class Session:
         out = self.compact()
         out["tool_calls"] = self.tool_calls
         out["total_tokens"] = self.total_tokens
+        out["allow_network"] = self.allow_network
         if messages is not None:
             out["messages"] = messages
         return out

@@ -1,10 +1,10 @@
 """The session store: sessions and their messages, spoken to in domain verbs.
 
-Owns every read and write of the `sessions`, `messages` and `deleted_sessions` tables. Each mutation of a
-session is one transaction that first locks the session (row lock on PostgreSQL, the single writer on SQLite),
-so concurrent retries/undos each remove exactly one turn. Messages are rows: appends are O(1) and cuts delete a
-seq range, so their cost follows what they remove, not the transcript length. Search and projects have their
-own modules.
+Owns every read and write of the `sessions`, `messages` and `deleted_sessions` tables, including a running
+turn's (claim, checkpoint, usage, release). A `SessionStore` acts for one user: every verb sees and changes only
+that user's sessions, and another user's id is simply not found. Each mutation of a session is one transaction
+that first locks the session (row lock on PostgreSQL, the single writer on SQLite), so concurrent retries/undos
+each remove exactly one turn. Messages are rows: appends are O(1) and cuts delete a seq range.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from sqlalchemy.sql.expression import ClauseElement
 
 from ..db.database import Conn, Database
 from ..db.schema import deleted_sessions, messages, sessions
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Conflict, NotFound
 from .messages import Message, preview
 from .session import DEFAULT_TITLE, Session, new_session_id
 
 SESSION_NOT_FOUND = "Session not found"
 
 # Hot statements are built once: building a select costs more than running it on SQLite.
-_SESSION_BY_ID = select(sessions).where(sessions.c.id == bindparam("sid"))
+_SESSION_BY_ID = select(sessions).where(sessions.c.id == bindparam("sid"), sessions.c.owner_id == bindparam("owner"))
 _SESSION_FOR_UPDATE = _SESSION_BY_ID.with_for_update()
 _MESSAGE_COLUMNS = [c for c in messages.c if c.name not in ("id", "session_id", "text")]
 _ALL_MESSAGES = select(*_MESSAGE_COLUMNS).where(messages.c.session_id == bindparam("sid")).order_by(messages.c.seq)
@@ -48,6 +48,7 @@ _LAST_USER_MESSAGE = (
     .limit(1)
 )
 _NO_BOUND = 2**31 - 1
+PATCHABLE = frozenset({"title", "workspace", "model", "pinned", "archived", "project_id", "allow_network"})
 
 
 @dataclass(slots=True)
@@ -111,9 +112,41 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
         raise BadRequest("cursor is not a valid cursor from a previous page") from exc
 
 
-class SessionStore:
+class SessionStores:
+    """The entry to the sessions of every user: `of(user_id)` is the store that acts for one of them; the
+    verbs here are the server's own (start-up recovery), never a user's."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def of(self, owner: str) -> SessionStore:
+        return SessionStore(self.db, owner)
+
+    async def clear_stale_streams(self) -> int:
+        """At start-up no turn can be running: forget every active_stream_id left by a crash."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(sessions).where(sessions.c.active_stream_id.is_not(None)).values(active_stream_id=None)
+            )
+            return int(result.rowcount or 0)
+
+    async def owners(self, session_ids: Sequence[str]) -> dict[str, str]:
+        """{session_id: owner_id} for the sessions that exist (the server resuming queued messages)."""
+        if not session_ids:
+            return {}
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(sessions.c.id, sessions.c.owner_id).where(sessions.c.id.in_(list(session_ids))))
+            return {r.id: r.owner_id for r in rows}
+
+
+class SessionStore:
+    def __init__(self, db: Database, owner: str) -> None:
+        self.db = db
+        self.owner = owner
+
+    def _key(self, session_id: str) -> dict[str, str]:
+        return {"sid": session_id, "owner": self.owner}
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -147,7 +180,7 @@ class SessionStore:
         project_id: str | None = None,
     ) -> Page:
         """Sessions, newest activity first. With `limit`, one keyset page and the cursor of the next."""
-        query = select(sessions)
+        query = select(sessions).where(sessions.c.owner_id == self.owner)
         if archived is not None:
             query = query.where(sessions.c.archived == archived)
         if pinned is not None:
@@ -170,7 +203,8 @@ class SessionStore:
 
     async def is_deleted(self, session_id: str) -> bool:
         async with self.db.read() as conn:
-            query = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
+            query = select(deleted_sessions.c.id).where(
+                deleted_sessions.c.id == session_id, deleted_sessions.c.owner_id == self.owner)
             return (await conn.execute(query)).first() is not None
 
     # -- creating ------------------------------------------------------------------------------------
@@ -178,8 +212,8 @@ class SessionStore:
     async def create(self, **fields: Any) -> Session:
         """A new session, with its initial messages, in one transaction (fields as in `Draft`).
 
-        A `session_id` keeps an id from an import; an id that was deleted here is refused, so a deleted
-        session never comes back.
+        A `session_id` keeps an id from an import; an id this user deleted is refused, so a deleted session
+        never comes back. An id another user holds gets a new one: whether it exists is not this user's business.
         """
         draft = Draft(**fields)
         async with self.db.write() as conn:
@@ -187,6 +221,8 @@ class SessionStore:
                 draft.session_id = new_session_id()
             else:
                 await self._refuse_taken_id(conn, draft.session_id)
+                if draft.session_id in await self._foreign_ids(conn, [draft.session_id]):
+                    draft.session_id = new_session_id()
             await self._insert(conn, [draft])
             return await self._load(conn, draft.session_id)
 
@@ -199,15 +235,21 @@ class SessionStore:
         ids = [d.session_id for d in drafts if d.session_id]
         async with self.db.write() as conn:
             deleted = set((await conn.execute(
-                select(deleted_sessions.c.id).where(deleted_sessions.c.id.in_(ids)))).scalars())
-            present = set((await conn.execute(select(sessions.c.id).where(sessions.c.id.in_(ids)))).scalars())
+                select(deleted_sessions.c.id).where(deleted_sessions.c.id.in_(ids),
+                                                    deleted_sessions.c.owner_id == self.owner))).scalars())
+            present = set((await conn.execute(select(sessions.c.id).where(
+                sessions.c.id.in_(ids), sessions.c.owner_id == self.owner))).scalars())
+            foreign = await self._foreign_ids(conn, ids)
             outcome = {i: "deleted" if i in deleted else "present" for i in deleted | present}
             fresh, seen = [], set(outcome)
             for draft in drafts:
                 if draft.session_id not in seen:
-                    seen.add(draft.session_id)
+                    original = draft.session_id or ""
+                    seen.add(original)
+                    if original in foreign:
+                        draft.session_id = new_session_id()
                     fresh.append(draft)
-                    outcome[draft.session_id or ""] = "created"
+                    outcome[original] = "created"
             await self._insert(conn, fresh, now)
         return outcome
 
@@ -238,6 +280,8 @@ class SessionStore:
                 "last_message_at": msgs[-1].created_at if msgs else None,
                 "active_stream_id": None,
                 "version": 1,
+                "owner_id": self.owner,
+                "allow_network": False,
             })
             message_rows += [m.to_row(d.session_id, i) for i, m in enumerate(msgs)]
         if rows:
@@ -246,12 +290,23 @@ class SessionStore:
             await conn.execute(insert(messages), message_rows)
 
     async def _refuse_taken_id(self, conn: Conn, session_id: str) -> None:
-        tomb = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
+        tomb = select(deleted_sessions.c.id).where(
+            deleted_sessions.c.id == session_id, deleted_sessions.c.owner_id == self.owner)
         if (await conn.execute(tomb)).first() is not None:
             raise SessionDeleted(f"session {session_id} was deleted and cannot be recreated")
-        live = select(sessions.c.id).where(sessions.c.id == session_id)
+        live = select(sessions.c.id).where(sessions.c.id == session_id, sessions.c.owner_id == self.owner)
         if (await conn.execute(live)).first() is not None:
             raise SessionExists(f"session {session_id} already exists")
+
+    async def _foreign_ids(self, conn: Conn, ids: Sequence[str | None]) -> set[str]:
+        """Which of `ids` another user holds, live or deleted (an import then gets a new id instead)."""
+        wanted = [i for i in ids if i]
+        if not wanted:
+            return set()
+        live = select(sessions.c.id).where(sessions.c.id.in_(wanted), sessions.c.owner_id != self.owner)
+        tombs = select(deleted_sessions.c.id).where(
+            deleted_sessions.c.id.in_(wanted), deleted_sessions.c.owner_id != self.owner)
+        return set((await conn.execute(live)).scalars()) | set((await conn.execute(tombs)).scalars())
 
     async def branch(self, session_id: str, keep_count: int | None = None) -> Session:
         """A new session holding a copy of the first `keep_count` messages (default: all)."""
@@ -272,7 +327,7 @@ class SessionStore:
                         literal(new_id).label("id"),
                         (sessions.c.title + " (branch)").label("title"),
                         *[c for c in sessions.c if c.name not in ("id", "title")],
-                    ).where(sessions.c.id == session_id),
+                    ).where(sessions.c.id == session_id, sessions.c.owner_id == self.owner),
                 )
             )
             await conn.execute(
@@ -408,7 +463,11 @@ class SessionStore:
     # -- changing session fields ---------------------------------------------------------------------
 
     async def patch(self, session_id: str, **values: Any) -> Session:
-        """Set session fields (title, workspace, model, pinned, archived, project_id, ...) in one statement."""
+        """Set a session's own fields (those in `PATCHABLE`) in one statement; counters and ownership are the
+        verbs' business, never a caller's."""
+        unknown = set(values) - PATCHABLE
+        if unknown:
+            raise TypeError(f"not patchable: {sorted(unknown)}")
         now = time.time()
         async with self.db.write() as conn:
             return await self._touch(conn, session_id, now, **values)
@@ -418,36 +477,140 @@ class SessionStore:
             return await self._touch(conn, session_id, None, active_stream_id=stream_id)
 
     async def delete(self, session_id: str) -> bool:
-        """Delete a session and its messages for good; idempotent. True when something was deleted."""
+        """Delete a session and its messages for good; idempotent. True when something was deleted.
+
+        The tombstone (which keeps an import from bringing it back) is this user's; an id that another user
+        holds is left alone, exactly as if it did not exist.
+        """
         async with self.db.write() as conn:
-            result = await conn.execute(delete(sessions).where(sessions.c.id == session_id))
-            known = (
-                await conn.execute(select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id))
-            ).first()
-            if known is None:
-                await conn.execute(insert(deleted_sessions), [{"id": session_id, "deleted_at": time.time()}])
-            return bool(result.rowcount)
+            result = await conn.execute(
+                delete(sessions).where(sessions.c.id == session_id, sessions.c.owner_id == self.owner))
+            deleted = bool(result.rowcount)
+            if deleted:
+                await conn.execute(delete(deleted_sessions).where(deleted_sessions.c.id == session_id))
+            elif await self._foreign_ids(conn, [session_id]) or await self.is_tombstone(conn, session_id):
+                return False
+            tomb = {"id": session_id, "deleted_at": time.time(), "owner_id": self.owner}
+            await conn.execute(insert(deleted_sessions), [tomb])
+            return deleted
+
+    async def is_tombstone(self, conn: Conn, session_id: str) -> bool:
+        query = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
+        return (await conn.execute(query)).first() is not None
 
     async def delete_empty(self) -> int:
         """Delete every session with no messages (and no turn running); returns how many."""
         async with self.db.write() as conn:
             query = select(sessions.c.id).where(
-                sessions.c.message_count == 0, sessions.c.active_stream_id.is_(None)
+                sessions.c.owner_id == self.owner, sessions.c.message_count == 0, sessions.c.active_stream_id.is_(None)
             )
             ids = list((await conn.execute(query)).scalars())
             if ids:
                 await conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
                 now = time.time()
-                await conn.execute(insert(deleted_sessions), [{"id": i, "deleted_at": now} for i in ids])
+                await conn.execute(insert(deleted_sessions),
+                                   [{"id": i, "deleted_at": now, "owner_id": self.owner} for i in ids])
             return len(ids)
 
-    async def clear_stale_streams(self) -> int:
-        """At start-up no turn can be running: forget every active_stream_id left by a crash."""
+    # -- a running turn --------------------------------------------------------------------------------
+
+    async def claim_turn(self, session_id: str, stream_id: str, user: Message,
+                         model: str | None) -> tuple[Session, int]:
+        """Mark the session busy with `stream_id` and commit the user message, in one transaction.
+
+        Returns the session and the seq of the user message; SessionBusy if another turn holds the session.
+        """
+        async with self._mutate(session_id) as (conn, session):
+            if session.active_stream_id is not None:
+                raise SessionBusy("A turn is already running on this session",
+                                  active_stream_id=session.active_stream_id)
+            seq = session.next_seq
+            await conn.execute(insert(messages), [user.to_row(session_id, seq)])
+            values: dict[str, Any] = {
+                "active_stream_id": stream_id,
+                "message_count": sessions.c.message_count + 1,
+                "next_seq": seq + 1,
+                "last_message_at": user.created_at,
+            }
+            if model:
+                values["model"] = model
+            return await self._touch(conn, session_id, time.time(), **values), seq
+
+    async def put_reply(self, session_id: str, stream_id: str, seq: int | None, reply: Message) -> int:
+        """Write a message of the running turn: insert it the first time, replace it (same seq) after.
+
+        Only the turn that holds the session may write; returns the message's seq.
+        """
+        async with self._mutate(session_id) as (conn, session):
+            if session.active_stream_id != stream_id:
+                raise SessionBusy("This turn no longer holds the session")
+            row = reply.to_row(session_id, seq if seq is not None else session.next_seq)
+            if seq is not None:
+                exists = await conn.execute(
+                    update(messages)
+                    .where(messages.c.session_id == session_id, messages.c.seq == seq)
+                    .values({k: v for k, v in row.items() if k not in ("session_id", "seq")})
+                )
+                if exists.rowcount:
+                    await self._touch(conn, session_id, None, last_message_at=reply.created_at)
+                    return seq
+            seq = session.next_seq
+            row["seq"] = seq
+            await conn.execute(insert(messages), [row])
+            await self._touch(conn, session_id, time.time(), message_count=sessions.c.message_count + 1,
+                              next_seq=seq + 1, last_message_at=reply.created_at)
+            return seq
+
+    async def add_usage(self, session_id: str, input_tokens: int, output_tokens: int, cost: float) -> Session:
         async with self.db.write() as conn:
-            result = await conn.execute(
-                update(sessions).where(sessions.c.active_stream_id.is_not(None)).values(active_stream_id=None)
+            return await self._touch(
+                conn,
+                session_id,
+                None,
+                input_tokens=sessions.c.input_tokens + input_tokens,
+                output_tokens=sessions.c.output_tokens + output_tokens,
+                estimated_cost=sessions.c.estimated_cost + cost,
             )
-            return int(result.rowcount or 0)
+
+    async def finish_turn(self, session_id: str, stream_id: str, *, title: str | None = None) -> Session | None:
+        """Release the session if `stream_id` still holds it, with its tool-call summary rebuilt (and a title)."""
+        async with self.db.write() as conn:
+            values: dict[str, Any] = {"tool_calls": await self._tool_call_summary(conn, session_id)}
+            if title is not None:
+                values["title"] = title
+            query = (
+                update(sessions)
+                .where(sessions.c.id == session_id, sessions.c.owner_id == self.owner,
+                       sessions.c.active_stream_id == stream_id)
+                .values(active_stream_id=None, version=sessions.c.version + 1, updated_at=time.time(), **values)
+                .returning(*sessions.c)
+            )
+            row = (await conn.execute(query)).first()
+            return Session.from_row(row) if row is not None else None
+
+    async def release_turn(self, session_id: str, stream_id: str) -> None:
+        """Free the session if `stream_id` still holds it, touching nothing else (a turn that failed to finish)."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_id, sessions.c.owner_id == self.owner,
+                       sessions.c.active_stream_id == stream_id)
+                .values(active_stream_id=None, version=sessions.c.version + 1)
+            )
+
+    async def _tool_call_summary(self, conn: Conn, session_id: str) -> str:
+        """The session's tool_calls summary (JSON), rebuilt from its messages."""
+        rows = await conn.execute(
+            select(messages.c.seq, messages.c.tool_calls)
+            .where(messages.c.session_id == session_id, messages.c.tool_calls.is_not(None))
+            .order_by(messages.c.seq)
+        )
+        summary = []
+        for row in rows:
+            for call in orjson.loads(row.tool_calls):
+                fn = call.get("function", {}) if isinstance(call, dict) else {}
+                summary.append({"id": call.get("id"), "name": fn.get("name"), "seq": row.seq})
+        return orjson.dumps(summary).decode()
 
     # -- internals -----------------------------------------------------------------------------------
 
@@ -456,7 +619,7 @@ class SessionStore:
         """One write transaction holding the session's lock, with the session as it is under that lock."""
         async with self.db.write() as conn:
             query = _SESSION_FOR_UPDATE if self.db.dialect == "postgresql" else _SESSION_BY_ID
-            row = (await conn.execute(query, {"sid": session_id})).first()
+            row = (await conn.execute(query, self._key(session_id))).first()
             if row is None:
                 raise NotFound(SESSION_NOT_FOUND)
             yield conn, Session.from_row(row)
@@ -468,20 +631,20 @@ class SessionStore:
         if any(isinstance(v, ClauseElement) for v in values.values()):
             query = (
                 update(sessions)
-                .where(sessions.c.id == session_id)
+                .where(sessions.c.id == session_id, sessions.c.owner_id == self.owner)
                 .values(version=sessions.c.version + 1, **values)
                 .returning(*sessions.c)
             )
             row = (await conn.execute(query)).first()
         else:
             params = {f"v_{k}": v for k, v in values.items()}
-            row = (await conn.execute(_touch_statement(tuple(values)), {"sid": session_id, **params})).first()
+            row = (await conn.execute(_touch_statement(tuple(values)), {**self._key(session_id), **params})).first()
         if row is None:
             raise NotFound(SESSION_NOT_FOUND)
         return Session.from_row(row)
 
     async def _load(self, conn: Conn, session_id: str) -> Session:
-        row: Row[Any] | None = (await conn.execute(_SESSION_BY_ID, {"sid": session_id})).first()
+        row: Row[Any] | None = (await conn.execute(_SESSION_BY_ID, self._key(session_id))).first()
         if row is None:
             raise NotFound(SESSION_NOT_FOUND)
         return Session.from_row(row)
@@ -489,11 +652,12 @@ class SessionStore:
 
 @functools.lru_cache(maxsize=64)
 def _touch_statement(keys: tuple[str, ...]) -> Any:
-    """UPDATE sessions SET <keys>, version = version + 1 WHERE id = :sid RETURNING *, built once per key set."""
+    """UPDATE sessions SET <keys>, version = version + 1 WHERE id = :sid AND owner_id = :owner RETURNING *,
+    built once per key set."""
     values: dict[str, Any] = {k: bindparam(f"v_{k}") for k in keys}
     return (
         update(sessions)
-        .where(sessions.c.id == bindparam("sid"))
+        .where(sessions.c.id == bindparam("sid"), sessions.c.owner_id == bindparam("owner"))
         .values(version=sessions.c.version + 1, **values)
         .returning(*sessions.c)
     )
@@ -509,3 +673,7 @@ class SessionDeleted(BadRequest):
 
 class SessionExists(BadRequest):
     status = 409
+
+
+class SessionBusy(Conflict):
+    """A turn is already running on the session."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from .. import __version__, errors
+from ..auth.accounts import Accounts
 from ..chat.approvals import MemoryApprovals
 from ..chat.pricing import Pricing
 from ..chat.streams import MemoryStreamRegistry
@@ -25,14 +27,29 @@ from ..db import migrate
 from ..db.database import Database
 from ..providers import registry_for
 from ..providers.config import load_provider_config
-from ..sessions.projects import ProjectStore
-from ..sessions.search import SessionSearch
-from ..sessions.store import SessionStore
+from ..sessions.store import SessionStores
 from ..settings import Settings
-from .routes import approvals, chat, files, health, models, projects, search, sessions, transcript, ui
+from .authn import AuthMiddleware
+from .routes import admin, approvals, auth, chat, files, health, models, projects, search, sessions, transcript, ui
 from .security import SecurityMiddleware
 
 log = logging.getLogger("threadkeep")
+
+
+def oidc_client(settings: Settings) -> Any:
+    """The OpenID Connect client when single sign-on is configured (authlib is imported only then)."""
+    if not settings.oidc_enabled:
+        return None
+    from ..auth.oidc import OidcClient, OidcConfig
+
+    secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else ""
+    config = OidcConfig(
+        discovery_url=settings.oidc_discovery_url or "", client_id=settings.oidc_client_id or "",
+        client_secret=secret, scopes=settings.oidc_scopes, allowed_domains=tuple(settings.oidc_allowed_domains),
+        groups_claim=settings.oidc_groups_claim, admin_groups=tuple(settings.oidc_admin_groups),
+        allowed_groups=tuple(settings.oidc_allowed_groups),
+    )
+    return OidcClient(config)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -43,14 +60,15 @@ def create_app(settings: Settings) -> FastAPI:
         db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
         try:
             revision = await migrate.upgrade(db)
-            store = SessionStore(db)
-            stale = await store.clear_stale_streams()
+            stores = SessionStores(db)
+            stale = await stores.clear_stale_streams()
             if stale:
                 log.warning("cleared %d turn(s) left running by an earlier process", stale)
             app.state.db = db
-            app.state.store = store
-            app.state.projects = ProjectStore(db)
-            app.state.search = SessionSearch(db)
+            app.state.sessions = stores
+            app.state.accounts = Accounts(db, settings)
+            await app.state.accounts.start()
+            app.state.oidc = oidc_client(settings)
             provider_config = load_provider_config(settings.data_dir)
             app.state.tokens = TokenCounter()
             app.state.pricing = Pricing(provider_config.prices)
@@ -61,9 +79,12 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.approvals = MemoryApprovals()
             app.state.tools = Toolbox(command_timeout=settings.tool_timeout_seconds,
                                       output_cap=settings.tool_output_max_chars,
-                                      max_read_bytes=settings.file_read_max_bytes)
+                                      max_read_bytes=settings.file_read_max_bytes, sandbox=settings.sandbox,
+                                      cpu_seconds=settings.tool_cpu_seconds, memory_mb=settings.tool_memory_mb,
+                                      file_size_mb=settings.tool_file_size_mb,
+                                      max_processes=settings.tool_max_processes)
             app.state.turns = Turns(
-                turn_store=TurnStore(store), streams=app.state.streams, providers=app.state.providers,
+                sessions=stores, turn_store=TurnStore(db), streams=app.state.streams, providers=app.state.providers,
                 tools=app.state.tools, approvals=app.state.approvals, pricing=app.state.pricing,
                 tokens=app.state.tokens, max_tool_steps=settings.max_tool_steps,
                 checkpoint_seconds=settings.checkpoint_seconds,
@@ -78,6 +99,8 @@ def create_app(settings: Settings) -> FastAPI:
                 await app.state.streams.close()
             if getattr(app.state, "providers", None) is not None:
                 await app.state.providers.aclose()
+            if getattr(app.state, "oidc", None) is not None:
+                await app.state.oidc.aclose()
             await db.dispose()
 
     app = FastAPI(
@@ -90,9 +113,11 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (health, sessions, transcript, search, projects, models, chat, files, approvals):
+    for module in (health, auth, admin, sessions, transcript, search, projects, models, chat, files, approvals):
         app.include_router(module.router)
     ui.mount(app)
+    # Added before the security baseline, so that runs first (Host, Origin, body size), then authentication.
+    app.add_middleware(AuthMiddleware, settings=settings)
     app.add_middleware(
         SecurityMiddleware,
         bound_host=settings.host,

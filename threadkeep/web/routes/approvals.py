@@ -13,7 +13,7 @@ from pydantic import Field
 
 from ...chat.approvals import Approvals, parse_choice
 from ..responses import JsonReply, reply
-from .deps import QuerySessionId, SessionRef, check_session_id
+from .deps import QuerySessionId, SessionRef, Store, check_session_id
 
 router = APIRouter(tags=["approvals"])
 
@@ -32,16 +32,18 @@ class Respond(SessionRef):
 
 
 @router.get("/api/approval/pending")
-async def pending(session_id: QuerySessionId, approvals: AppApprovals) -> JsonReply:
+async def pending(session_id: QuerySessionId, approvals: AppApprovals, store: Store) -> JsonReply:
     """The oldest pending approval as `pending` (null when none), their count, and all of them."""
+    await store.get(session_id)  # another user's session is not found
     waiting = await approvals.pending(session_id)
     return reply({"pending": waiting[0] if waiting else None, "pending_count": len(waiting),
                   "approvals": waiting})
 
 
 @router.post("/api/approval/respond")
-async def respond(body: Respond, approvals: AppApprovals) -> JsonReply:
+async def respond(body: Respond, approvals: AppApprovals, store: Store) -> JsonReply:
     """Answer one approval (`approval_id`, else the oldest): once | session | deny."""
     session_id = check_session_id(body.session_id)
+    await store.get(session_id)
     approval = await approvals.respond(session_id, body.approval_id, body.choice)
     return reply({"ok": True, "choice": parse_choice(body.choice), "approval_id": approval.approval_id})

@@ -13,12 +13,14 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import Field
 
 from ...chat.sse import EventStreamResponse, resume_point
-from ...chat.turn_store import SessionBusy, TurnStore
+from ...chat.streams import StreamNotFound
+from ...chat.turn_store import TurnStore
 from ...chat.turns import Turns
-from ...errors import BadRequest
-from ...workspace.roots import resolve_workspace
+from ...errors import BadRequest, NotFound
+from ...sessions.store import SessionBusy, SessionStore
 from ..responses import JsonReply, reply
-from .deps import AppSettings, Body, QuerySessionId, SessionRef, Store, check_session_id
+from .deps import AppSettings, Body, Me, QuerySessionId, SessionRef, Store, check_session_id
+from .sessions import workspace_for
 
 router = APIRouter(tags=["chat"])
 
@@ -53,18 +55,18 @@ def _message_is_empty(message: str | list[Any]) -> bool:
 
 
 @router.post("/api/chat/start")
-async def start(body: StartChat, request: Request, store: Store, settings: AppSettings) -> JsonReply:
+async def start(body: StartChat, request: Request, store: Store, settings: AppSettings, me: Me) -> JsonReply:
     session_id = check_session_id(body.session_id)
     if _message_is_empty(body.message):
         raise BadRequest("message must not be empty")
     session = await store.get(session_id)
     if body.workspace is not None:
-        workspace = str(resolve_workspace(body.workspace, settings.resolved_workspace_roots))
+        workspace = workspace_for(settings, me.user_id, body.workspace)
         if workspace != session.workspace:
             await store.patch(session_id, workspace=workspace)
     turns = _turns(request)
     try:
-        stream_id = await turns.start(session_id, body.message, body.model, body.attachments)
+        stream_id = await turns.start(store, session_id, body.message, body.model, body.attachments)
     except SessionBusy as busy:
         if not body.queue:
             raise
@@ -79,37 +81,49 @@ async def start(body: StartChat, request: Request, store: Store, settings: AppSe
 async def stream(
     request: Request,
     settings: AppSettings,
+    store: Store,
     stream_id: StreamId,
     after: Annotated[int | None, Query(ge=0)] = None,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> EventStreamResponse:
     """Every event of the turn after `Last-Event-ID` (or `?after=`), then the live ones."""
     streams = request.app.state.streams
-    await streams.status(stream_id)  # 404 for an unknown or expired stream, before the 200 goes out
+    await _stream_status(request, store, stream_id)  # 404 for an unknown, expired or not-yours stream, before 200
     subscription = streams.subscribe(stream_id, resume_point(last_event_id, after))
     return EventStreamResponse(subscription, heartbeat=settings.sse_heartbeat_seconds)
 
 
-async def _cancel(request: Request, stream_id: str) -> JsonReply:
-    status = await request.app.state.streams.status(stream_id)
+async def _stream_status(request: Request, store: SessionStore, stream_id: str) -> dict[str, Any]:
+    """The stream's status if it is a turn on one of the acting user's sessions; else not found, exactly as if
+    it did not exist."""
+    status = dict(await request.app.state.streams.status(stream_id))
+    try:
+        await store.get(str(status.get("session_id")))
+    except NotFound:
+        raise StreamNotFound(stream_id) from None
+    return status
+
+
+async def _cancel(request: Request, store: SessionStore, stream_id: str) -> JsonReply:
+    status = await _stream_status(request, store, stream_id)
     cancelled = await _turns(request).cancel(stream_id)
     return reply({"ok": True, "cancelled": cancelled, "stream_id": stream_id,
                   "session_id": status.get("session_id")})
 
 
 @router.get("/api/chat/cancel")
-async def cancel_get(request: Request, stream_id: StreamId) -> JsonReply:
-    return await _cancel(request, stream_id)
+async def cancel_get(request: Request, store: Store, stream_id: StreamId) -> JsonReply:
+    return await _cancel(request, store, stream_id)
 
 
 @router.post("/api/chat/cancel")
-async def cancel_post(request: Request, body: CancelBody) -> JsonReply:
-    return await _cancel(request, body.stream_id)
+async def cancel_post(request: Request, store: Store, body: CancelBody) -> JsonReply:
+    return await _cancel(request, store, body.stream_id)
 
 
 @router.get("/api/chat/stream/status")
-async def stream_status(request: Request, stream_id: StreamId) -> JsonReply:
-    status = dict(await request.app.state.streams.status(stream_id))
+async def stream_status(request: Request, store: Store, stream_id: StreamId) -> JsonReply:
+    status = await _stream_status(request, store, stream_id)
     status["running"] = _turns(request).running(stream_id)
     return reply(status)
 

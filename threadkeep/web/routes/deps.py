@@ -1,22 +1,24 @@
 """What handlers take from the request: the app's runtime objects, validated ids and JSON bodies.
 
-Owns the shared request plumbing for every route module: dependency getters for the store, search,
-projects and settings, session-id validation (400 for an id that could never be one), and the base
-model for JSON bodies (strict types, unknown keys ignored).
+Owns the shared request plumbing for every route module: the acting user (put on the request by
+`web.authn`), the stores that act for that user (so no handler can reach another user's rows), settings,
+session-id validation (400 for an id that could never be one), and the base model for JSON bodies.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...errors import BadRequest
+from ...auth.principal import Principal
+from ...errors import BadRequest, Unauthorized
 from ...sessions.projects import ProjectStore
 from ...sessions.search import SessionSearch
 from ...sessions.session import valid_session_id
-from ...sessions.store import SessionStore
+from ...sessions.store import SessionStore, SessionStores
 from ...settings import Settings
 
 
@@ -37,19 +39,34 @@ class SessionRef(Body):
     session_id: SessionId
 
 
-async def get_store(request: Request) -> SessionStore:
-    store: SessionStore = request.app.state.store
-    return store
+async def get_principal(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # only public routes run without one, and they do not ask for it
+        raise Unauthorized("Login required")
+    return principal
 
 
-async def get_search(request: Request) -> SessionSearch:
-    search: SessionSearch = request.app.state.search
-    return search
+async def get_store(principal: Annotated[Principal, Depends(get_principal)], request: Request) -> SessionStore:
+    stores: SessionStores = request.app.state.sessions
+    return stores.of(principal.user_id)
 
 
-async def get_projects(request: Request) -> ProjectStore:
-    projects: ProjectStore = request.app.state.projects
-    return projects
+async def get_search(principal: Annotated[Principal, Depends(get_principal)], request: Request) -> SessionSearch:
+    return SessionSearch(request.app.state.db, principal.user_id)
+
+
+async def get_projects(principal: Annotated[Principal, Depends(get_principal)], request: Request) -> ProjectStore:
+    return ProjectStore(request.app.state.db, principal.user_id)
+
+
+async def get_roots(principal: Annotated[Principal, Depends(get_principal)], request: Request) -> list[Path]:
+    settings: Settings = request.app.state.settings
+    return settings.workspace_roots_for(principal.user_id)
+
+
+async def client_ip(request: Request) -> str | None:
+    ip: str | None = getattr(request.state, "client_ip", None)
+    return ip
 
 
 async def get_settings(request: Request) -> Settings:
@@ -63,7 +80,9 @@ async def session_id_param(session_id: Annotated[str | None, Query(max_length=20
     return check_session_id(session_id)
 
 
+Me = Annotated[Principal, Depends(get_principal)]
 Store = Annotated[SessionStore, Depends(get_store)]
+Roots = Annotated[list[Path], Depends(get_roots)]
 Search = Annotated[SessionSearch, Depends(get_search)]
 Projects = Annotated[ProjectStore, Depends(get_projects)]
 AppSettings = Annotated[Settings, Depends(get_settings)]

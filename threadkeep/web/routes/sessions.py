@@ -13,9 +13,10 @@ from pydantic import Field
 
 from ...errors import BadRequest
 from ...sessions.messages import MessageError, parse_messages
+from ...settings import Settings
 from ...workspace.roots import resolve_workspace
 from ..responses import JsonReply, reply
-from .deps import AppSettings, Body, Projects, QuerySessionId, SessionRef, Store, check_session_id
+from .deps import AppSettings, Body, Me, Projects, QuerySessionId, SessionRef, Store, check_session_id
 
 router = APIRouter(tags=["sessions"])
 
@@ -61,21 +62,24 @@ class Move(SessionRef):
     project_id: str | None = None
 
 
-def _workspace(settings: AppSettings, raw: str | None) -> str:
+def workspace_for(settings: Settings, user_id: str, raw: str | None) -> str:
+    """The workspace a user asked for (checked against their roots), or their default one (made if missing)."""
     if raw is None:
-        return str(settings.default_workspace)
-    return str(resolve_workspace(raw, settings.resolved_workspace_roots))
+        default = settings.user_workspace(user_id)
+        default.mkdir(parents=True, exist_ok=True)
+        return str(default)
+    return str(resolve_workspace(raw, settings.workspace_roots_for(user_id)))
 
 
 @router.post("/api/session/new")
 async def new_session(
-    store: Store, settings: AppSettings, projects: Projects, body: NewSession | None = None
+    store: Store, settings: AppSettings, projects: Projects, me: Me, body: NewSession | None = None
 ) -> JsonReply:
     body = body or NewSession()
     if body.project_id is not None:
         await projects.get(body.project_id)
     session = await store.create(
-        workspace=_workspace(settings, body.workspace),
+        workspace=workspace_for(settings, me.user_id, body.workspace),
         title=body.title,
         model=body.model,
         profile=body.profile,
@@ -85,13 +89,13 @@ async def new_session(
 
 
 @router.post("/api/session/import")
-async def import_session(body: ImportSession, store: Store, settings: AppSettings) -> JsonReply:
+async def import_session(body: ImportSession, store: Store, settings: AppSettings, me: Me) -> JsonReply:
     try:
         msgs = parse_messages(body.messages)
     except MessageError as exc:
         raise BadRequest(str(exc)) from None
     session = await store.create(
-        workspace=_workspace(settings, body.workspace),
+        workspace=workspace_for(settings, me.user_id, body.workspace),
         title=body.title,
         model=body.model,
         profile=body.profile,
@@ -149,11 +153,11 @@ async def rename(body: Rename, store: Store) -> JsonReply:
 
 
 @router.post("/api/session/update")
-async def update_session(body: UpdateSession, store: Store, settings: AppSettings) -> JsonReply:
+async def update_session(body: UpdateSession, store: Store, settings: AppSettings, me: Me) -> JsonReply:
     session_id = check_session_id(body.session_id)
     values: dict[str, Any] = {}
     if body.workspace is not None:
-        values["workspace"] = _workspace(settings, body.workspace)
+        values["workspace"] = workspace_for(settings, me.user_id, body.workspace)
     if body.model is not None:
         values["model"] = body.model
     session = await store.patch(session_id, **values) if values else await store.get(session_id)

@@ -19,8 +19,15 @@ router = APIRouter(tags=["ui"])
 
 
 @router.get("/", include_in_schema=False)
+@router.get("/admin", include_in_schema=False)
 async def index() -> FileResponse:
+    """The app (signed-in users only: `web.authn` sends everyone else to /login); /admin opens its admin view."""
     return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/login", include_in_schema=False)
+async def login_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "login.html", headers={"Cache-Control": "no-cache"})
 
 
 class _RevalidatedFiles(StaticFiles):
