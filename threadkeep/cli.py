@@ -1,4 +1,4 @@
-"""The `threadkeep` command line: serve, db upgrade, export, import, version.
+"""The `threadkeep` command line: serve, db upgrade, user and token management, export, import, version.
 
 Owns argument parsing and turning flags into Settings (flags > THREADKEEP_* env vars > defaults); the work
 itself is done by the app, the store and `importing`.
@@ -18,10 +18,13 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .accounts_cli import token_app, user_app
 
 app = typer.Typer(help="threadkeep: persistent chat sessions for LLM agents.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the database and workspace live.")]
 DatabaseUrl = Annotated[
@@ -60,16 +63,25 @@ def serve(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     workspace: Annotated[Path | None, typer.Option(help="Default workspace directory.")] = None,
+    auth: Annotated[str | None, typer.Option(help="none (one user, loopback only) | password | users.")] = None,
 ) -> None:
     """Run the server (migrations are applied on start)."""
     import uvicorn
 
     from .web.app import create_app
 
-    settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url, workspace=workspace)
+    settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url, workspace=workspace,
+                         auth=auth)
+    refusal = _unsafe_bind(settings)
+    if refusal:
+        typer.echo(f"error: {refusal}", err=True)
+        raise typer.Exit(2)
     # Reach the database (and migrate it) before uvicorn starts: a bad URL or a server that is down is then
     # one line on stderr and exit 1, not a lifespan traceback.
     code = _run(_upgrade(settings, quiet=True))
+    if code:
+        raise typer.Exit(code)
+    code = _run(_check_accounts(settings))
     if code:
         raise typer.Exit(code)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -91,6 +103,57 @@ def serve(
     gc.collect()
     gc.freeze()
     uvicorn.Server(config).run()
+
+
+def _unsafe_bind(settings: Any) -> str | None:
+    """Why `serve` must not start as configured: no logins on an address others can reach."""
+    import ipaddress
+
+    if settings.auth != "none":
+        return None
+    host = settings.host.strip("[]")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return None
+    return (f"--host {settings.host} lets others reach this server, and --auth none would give them every chat "
+            "and your shell: add --auth users (then `threadkeep user add NAME --admin`) or --auth password "
+            "(with THREADKEEP_PASSWORD), or bind 127.0.0.1")
+
+
+async def _check_accounts(settings: Any) -> int:
+    """Before serving with logins: say how to make the first account when there is none that can log in."""
+    from .auth.accounts import Accounts
+    from .db.database import Database
+
+    if settings.auth == "none":
+        return 0
+    db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        accounts = Accounts(db, settings)
+        await accounts.start()
+        if settings.auth == "password" and not await accounts.password_mode_ready():
+            typer.echo("error: --auth password needs a password: set THREADKEEP_PASSWORD, or run "
+                       "`threadkeep user passwd local`", err=True)
+            return 2
+        if settings.auth == "users" and not await accounts.users.count_admins() and not settings.oidc_enabled \
+                and not settings.proxy_auth:
+            typer.echo("threadkeep: no admin can log in yet: create one with "
+                       f"`threadkeep user add NAME --admin{_where(settings)}`", err=True)
+        return 0
+    finally:
+        await db.dispose()
+
+
+def _where(settings: Any) -> str:
+    """The flags that point another command at the same database as this one."""
+    if settings.database_url:
+        return f" --database-url {settings.database_url}"
+    from .settings import default_data_dir
+
+    return "" if settings.data_dir == default_data_dir() else f" --data-dir {settings.data_dir}"
 
 
 @db_app.command("upgrade")
