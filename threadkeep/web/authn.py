@@ -100,7 +100,8 @@ class AuthMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        if is_api and method not in _SAFE and principal.method in ("cookie", "proxy") \
+        # The login routes themselves take no CSRF token: a login page has none yet (the Origin check stays).
+        if is_api and method not in _SAFE and principal.method in ("cookie", "proxy") and path not in _PUBLIC_API \
                 and not _csrf_ok(headers.get(b"x-csrf-token"), principal.csrf_token):
             await _json(send, 403, "CSRF token missing or wrong: send the X-CSRF-Token header from /api/auth/me")
             return
