@@ -21,8 +21,9 @@ import pytest
 from tests.databases import postgres_database, postgres_unavailable
 from tests.live import LiveServer, free_port
 
-# Fixtures `fake_openai` and `fake_anthropic`: real local HTTP fakes of the model providers.
-pytest_plugins = ["tests.fakes"]
+# Fixtures `fake_openai`, `fake_anthropic`, `fake_oidc`: real local HTTP fakes of model and identity providers;
+# `users_settings` / `users_app`: an app in `--auth users` mode.
+pytest_plugins = ["tests.fakes", "tests.accounts"]
 
 # -- no network but loopback ----------------------------------------------------------------------------
 

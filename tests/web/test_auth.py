@@ -11,15 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.accounts import (  # noqa: F401
-    PASSWORD,
-    add_user,
-    anonymous,
-    logged_in,
-    token_client,
-    users_app,
-    users_settings,
-)
+from tests.accounts import PASSWORD, add_user, anonymous, logged_in, token_client
 from threadkeep.web.app import create_app
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.accounts import add_user, anonymous, logged_in, token_client, users_app, users_settings  # noqa: F401
+from tests.accounts import add_user, anonymous, logged_in, token_client
 
 pytestmark = pytest.mark.usefixtures("users_app")
 
