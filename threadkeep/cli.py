@@ -11,7 +11,7 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -183,6 +183,7 @@ def export(
     session_id: str,
     format: Annotated[str, typer.Option("--format", help="json or md")] = "json",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
+    user: Annotated[str, typer.Option("--user", help="Whose session (default: local, the single user).")] = "local",
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -192,13 +193,14 @@ def export(
     if format not in ("json", "md"):
         raise typer.BadParameter("format must be json or md", param_hint="--format")
     settings = _settings(data_dir=data_dir, database_url=database_url)
-    code = _run(export_session(settings, session_id, format, output))
+    code = _run(_as_user(settings, user, lambda owner: export_session(settings, session_id, format, output, owner)))
     raise typer.Exit(code)
 
 
 @app.command("import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Export files, hermes session files or sessions/ dirs.")],
+    user: Annotated[str, typer.Option("--user", help="Who gets them (default: local, the single user).")] = "local",
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -206,8 +208,30 @@ def import_(
     from .sessions.importing import import_paths
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
-    code = _run(import_paths(settings, paths))
+    code = _run(_as_user(settings, user, lambda owner: import_paths(settings, paths, owner)))
     raise typer.Exit(code)
+
+
+async def _as_user(settings: Any, username: str, work: Callable[[str], Coroutine[Any, Any, int]]) -> int:
+    """Run `work(user_id)` for the user named `username` (`local`: the single user of --auth none/password)."""
+    from .auth.users import UserStore
+    from .db import migrate
+    from .db.database import Database
+    from .db.schema import LOCAL_USER_ID
+
+    if username == LOCAL_USER_ID:
+        return await work(LOCAL_USER_ID)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        await migrate.upgrade(db)
+        user = await UserStore(db).by_username(username)
+    finally:
+        await db.dispose()
+    if user is None:
+        typer.echo(f"error: no user named {username!r} (database: {settings.resolved_database_url})", err=True)
+        return 1
+    return await work(user.id)
 
 
 @app.command()
