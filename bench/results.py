@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-ORDER = ("Core (", "Chat (", "Web UI (")
+ORDER = ("Core (", "Chat (", "Web UI (", "Accounts (")
 
 
 def table_section(title: str, intro: list[str], results: dict[str, str], met: dict[str, bool]) -> str:
