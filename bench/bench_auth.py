@@ -134,8 +134,9 @@ def main() -> int:
         server_gap = med["users: GET /health"] - med["none: GET /health"]
         cookie_added = med["users, cookie: GET /api/session"] - med["none: GET /api/session"]
         token_added = med["users, token: GET /api/session"] - med["none: GET /api/session"]
-        results["added by authentication, cookie (users - none, same request)"] = \
-            f"{cookie_added:+.3f} ms ({cookie_added / floor:+.2f}x the floor); servers' /health gap {server_gap:+.3f} ms"
+        results["added by authentication, cookie (users - none, same request)"] = (
+            f"{cookie_added:+.3f} ms ({cookie_added / floor:+.2f}x the floor); "
+            f"servers' /health gap {server_gap:+.3f} ms")
         results["added by authentication, token"] = f"{token_added:+.3f} ms ({token_added / floor:+.2f}x the floor)"
         met["auth adds <= 0.2 ms p50 on GET /api/session (cookie)"] = cookie_added <= 0.2
         met["auth adds <= 0.2 ms p50 on GET /api/session (token)"] = token_added <= 0.2
