@@ -66,7 +66,7 @@ async def test_wrong_password_and_unknown_user_look_the_same(users_app: Any) -> 
 async def test_unauthenticated_api_is_401_and_the_page_goes_to_login(users_app: Any) -> None:
     async with anonymous(users_app) as client:
         api = await client.get("/api/sessions")
-        assert api.status_code == 401 and api.json() == {"error": "Login required"}
+        assert api.status_code == 401 and api.json() == {"error": "Authentication required"}
         page = await client.get("/")
         assert page.status_code == 302 and page.headers["location"] == "/login"
         assert (await client.get("/admin")).headers["location"] == "/login?next=%2Fadmin"

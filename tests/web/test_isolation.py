@@ -175,7 +175,7 @@ async def test_no_credentials_is_401_except_public_routes(users_app: Any) -> Non
         for (method, path), case in sorted(EXPECTED.items()):
             reply = await _call(nobody, method, path, case.request(ids))
             if case.public:  # answered by the route itself (a wrong login is its own 401), not the login gate
-                assert reply.json().get("error") != "Login required", (method, path, reply.text)
+                assert reply.json().get("error") != "Authentication required", (method, path, reply.text)
             else:
                 assert reply.status_code == 401, (method, path, reply.status_code, reply.text)
                 assert "error" in reply.json()

@@ -92,7 +92,7 @@ class AuthMiddleware:
         state["principal"] = principal
         if principal is None:
             if is_api and path not in _PUBLIC_API:
-                await _json(send, 401, "Login required")
+                await _json(send, 401, "Authentication required")
                 return
             if path in _PAGES:
                 target = "/login" + ("" if path == "/" else "?next=" + quote(path, safe=""))

@@ -80,7 +80,7 @@ async def login(body: Login, request: Request, settings: AppSettings) -> Respons
     accounts = accounts_of(request)
     if settings.auth == "none":
         assert accounts.local is not None
-        return reply(_me(accounts.local, settings))
+        return reply({**_me(accounts.local, settings), "message": "Auth not enabled"})
     previous = request.cookies.get(COOKIE)
     logged = await accounts.login(body.username, body.password, ip=_ip(request),
                                   user_agent=request.headers.get("user-agent"))

@@ -42,7 +42,7 @@ class SessionRef(Body):
 async def get_principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:  # only public routes run without one, and they do not ask for it
-        raise Unauthorized("Login required")
+        raise Unauthorized("Authentication required")
     return principal
 
 
