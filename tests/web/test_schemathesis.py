@@ -1,11 +1,14 @@
 """schemathesis against the live server's OpenAPI schema: whatever the generated input, never a 5xx.
 
 Each operation gets a bounded number of generated cases (positive and negative); every reply must be below
-500 and every JSON error reply must carry an "error" field.
+500 and every JSON error reply must carry an "error" field. Once with `--auth none`, once with `--auth users`
+as a logged-in admin (an admin-scoped API token, so that a generated logout cannot end the run's login).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +21,23 @@ from tests.live import LiveServer
 EXAMPLES_PER_OPERATION = 25
 
 
-@pytest.fixture(scope="module")
-def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(Path(tmp_path_factory.mktemp("schemathesis")))
+@pytest.fixture(scope="module", params=["none", "users"])
+def api_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data = Path(tmp_path_factory.mktemp("schemathesis"))
+    live = LiveServer(data, env={"THREADKEEP_AUTH": request.param})
+    live.headers = {}  # type: ignore[attr-defined]
+    if request.param == "users":
+        run = [sys.executable, "-m", "threadkeep", "user", "add", "admin", "--admin", "--password-stdin",
+               "--data-dir", str(data)]
+        subprocess.run(run, input="schema-pass-1\n", text=True, check=True, capture_output=True)
+        made = subprocess.run([sys.executable, "-m", "threadkeep", "token", "create", "fuzz", "--user", "admin",
+                               "--scope", "admin", "--data-dir", str(data)], text=True, check=True,
+                              capture_output=True)
+        live.headers = {"Authorization": f"Bearer {made.stdout.strip()}"}  # type: ignore[attr-defined]
     live.start()
+    import httpx
+
+    assert httpx.get(f"{live.base}/api/sessions", headers=live.headers).status_code == 200  # type: ignore[attr-defined]
     yield live
     live.stop()
 
@@ -40,7 +56,7 @@ def test_no_operation_answers_a_server_error(api_server: LiveServer) -> None:
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck),
                   database=None)
         def check(case: schemathesis.Case) -> None:
-            response = case.call(base_url=api_server.base)
+            response = case.call(base_url=api_server.base, headers=api_server.headers)  # type: ignore[attr-defined]
             where = f"{case.method} {case.formatted_path} {case.query or ''} {case.body!r:.200}"
             assert response.status_code < 500, f"{where} -> {response.status_code} {response.text[:300]}"
             if response.status_code >= 400 and "json" in response.headers.get("content-type", [""])[0]:
