@@ -1,10 +1,10 @@
 """The agent tools on a real workspace and real subprocesses: specs, argument errors as results, file
-tools, and run_command's cwd, exit code, timeout (whole process group), output cap and clean env."""
+tools, and run_command's cwd, exit code, timeout (whole process group), output cap and clean env.
+The sandbox and the resource limits have their own tests (test_sandbox.py)."""
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -127,7 +127,8 @@ async def test_command_runs_in_the_workspace_and_reports_exit_code(box: Toolbox,
 
 
 async def test_command_timeout_kills_the_whole_process_group(root: Path, tmp_path: Path) -> None:
-    box = Toolbox(command_timeout=0.5, output_cap=2000)
+    # Unsandboxed, so the pid file (outside the workspace) holds a host pid; sandboxed: test_sandbox.py.
+    box = Toolbox(command_timeout=0.5, output_cap=2000, sandbox="off")
     pidfile = tmp_path / "child.pid"
     started = time.monotonic()
     result = await box.run("run_command", root, args(command=f"sleep 60 & echo $! > {pidfile}; echo started; wait"))
@@ -145,18 +146,20 @@ async def test_the_caller_cannot_raise_the_timeout_above_the_setting(root: Path)
     assert not result.ok and "timed out after 0.3 s" in (result.error or "")
 
 
-async def test_background_children_do_not_hold_the_command_open(box: Toolbox, root: Path, tmp_path: Path) -> None:
+async def test_background_children_do_not_hold_the_command_open(root: Path, tmp_path: Path) -> None:
+    box = Toolbox(command_timeout=10, sandbox="off")
     pidfile = tmp_path / "bg.pid"
     started = time.monotonic()
     result = await box.run("run_command", root, args(command=f"sleep 60 & echo $! > {pidfile}; echo done"))
     assert time.monotonic() - started < 5
     assert result.ok and result.output.splitlines() == ["exit code: 0", "done"]
+    assert result.sandboxed is False
     assert not _alive(int(pidfile.read_text()))
 
 
 async def test_command_output_is_capped(root: Path) -> None:
     box = Toolbox(output_cap=1000)
-    command = f"{sys.executable} -c \"print('z' * 5000)\""
+    command = "printf '%5000s\\n' '' | tr ' ' z"
     result = await box.run("run_command", root, args(command=command))
     assert result.ok
     assert len(result.output) <= 1000

@@ -1,9 +1,10 @@
 """The agent's tools in a session's workspace: list_files, read_file, write_file, search_files, run_command.
 
 Owns each tool's OpenAI function spec, argument checking and run (on top of `files.Workspace`), the
-command runner (cwd = workspace, timeout, output cap, process group killed, no secrets in its env) and
-`Toolbox`, the set a turn uses. A tool never raises: bad arguments and refused paths come back as a
-failed `ToolResult`. Whether a call may run (approval) is the turn runner's and `approvals`' concern.
+command runner (cwd = workspace, timeout, output cap, process group killed, no secrets in its env; the
+process itself is started by `sandbox`) and `Toolbox`, the set a turn uses. A tool never raises: bad
+arguments and refused paths come back as a failed `ToolResult`. Whether a call may run (approval) is the
+turn runner's and `approvals`' concern.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..workspace.files import FileAccessError, Workspace
+from .sandbox import Limits, Sandbox, SandboxMode, SandboxUnavailable
 
 APPROVAL_TOOLS = frozenset({"write_file", "run_command"})
 # Environment variables never passed to commands the agent runs.
@@ -42,9 +44,19 @@ class ToolResult:
     output: str
     error: str | None = None
     duration_ms: int = 0
+    sandboxed: bool | None = None  # whether a command ran under bubblewrap; None for the other tools
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "output": self.output, "error": self.error, "duration_ms": self.duration_ms}
+        return {"ok": self.ok, "output": self.output, "error": self.error, "duration_ms": self.duration_ms,
+                "sandboxed": self.sandboxed}
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRun:
+    """What `run_command` hands back: the output (exit code line first) and whether it ran sandboxed."""
+
+    output: str
+    sandboxed: bool
 
 
 class _Args(BaseModel):
@@ -94,15 +106,22 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+_Runner = Callable[[Workspace, Any, bool], Awaitable[str | CommandRun]]
+
+
 class Toolbox:
-    """The tools a turn offers the model, with the server's limits."""
+    """The tools a turn offers the model, with the server's limits (commands: see `sandbox.Limits`)."""
 
     def __init__(self, *, command_timeout: float = 60.0, output_cap: int = 30_000,
-                 max_read_bytes: int = 2 * 1024 * 1024) -> None:
+                 max_read_bytes: int = 2 * 1024 * 1024, sandbox: SandboxMode = "auto",
+                 cpu_seconds: int = 120, memory_mb: int = 4096, file_size_mb: int = 1024,
+                 max_processes: int = 0) -> None:
         self.command_timeout = command_timeout
         self.output_cap = output_cap
         self.max_read_bytes = max_read_bytes
-        self._tools: dict[str, tuple[str, type[_Args], Callable[[Workspace, Any], Awaitable[str]]]] = {
+        self.sandbox = Sandbox(sandbox, Limits(cpu_seconds=cpu_seconds, memory_mb=memory_mb,
+                                               file_size_mb=file_size_mb, processes=max_processes))
+        self._tools: dict[str, tuple[str, type[_Args], _Runner]] = {
             "list_files": ("List the files and directories in a workspace directory.", ListArgs,
                            self._list),
             "read_file": ("Read a text file from the workspace (optionally a range of lines).", ReadArgs,
@@ -127,12 +146,18 @@ class Toolbox:
     def needs_approval(self, tool_name: str) -> bool:
         return needs_approval(tool_name)
 
-    async def run(self, name: str, workspace: str | Path, arguments_json: str) -> ToolResult:
-        """Run one tool call; every failure is a result with `ok=False` and an `error`, never a raise."""
+    def sandbox_status(self) -> dict[str, str]:
+        """How commands run here: {"mode", "kind": "bwrap" | "none", "reason"} (probes bubblewrap once)."""
+        return self.sandbox.status()
+
+    async def run(self, name: str, workspace: str | Path, arguments_json: str, *,
+                  allow_network: bool = False) -> ToolResult:
+        """Run one tool call; every failure is a result with `ok=False` and an `error`, never a raise.
+        `allow_network` lets a sandboxed command use the network (unsandboxed ones always can)."""
         started = time.monotonic()
 
-        def done(ok: bool, output: str, error: str | None = None) -> ToolResult:
-            return ToolResult(ok, self._cap(output), error, int((time.monotonic() - started) * 1000))
+        def done(ok: bool, output: str, error: str | None = None, sandboxed: bool | None = None) -> ToolResult:
+            return ToolResult(ok, self._cap(output), error, int((time.monotonic() - started) * 1000), sandboxed)
 
         tool = self._tools.get(name)
         if tool is None:
@@ -152,13 +177,18 @@ class Toolbox:
             return done(False, "", f"Invalid arguments for {name}: {where}: {first['msg']}")
         try:
             ws = await asyncio.to_thread(Workspace, workspace, max_read_bytes=self.max_read_bytes)
-            return done(True, await runner(ws, args))
+            out = await runner(ws, args, allow_network)
         except FileAccessError as exc:
             return done(False, "", exc.message)
+        except SandboxUnavailable as exc:
+            return done(False, "", str(exc))
         except _CommandFailed as exc:
-            return done(False, exc.output, exc.message)
+            return done(False, exc.output, exc.message, exc.sandboxed)
         except OSError as exc:
             return done(False, "", f"{name} failed: {exc.strerror or exc}")
+        if isinstance(out, CommandRun):
+            return done(True, out.output, sandboxed=out.sandboxed)
+        return done(True, out)
 
     def _cap(self, text: str) -> str:
         if len(text) <= self.output_cap:
@@ -168,7 +198,7 @@ class Toolbox:
 
     # -- the tools ---------------------------------------------------------------------------------
 
-    async def _list(self, ws: Workspace, args: ListArgs) -> str:
+    async def _list(self, ws: Workspace, args: ListArgs, _network: bool) -> str:
         entries, truncated = await asyncio.to_thread(ws.list_dir, args.path, hidden=args.hidden, limit=500)
         lines = [f"{e.path}/" if e.type == "dir" else f"{e.path}  ({e.size} bytes)" if e.size is not None
                  else e.path for e in entries]
@@ -176,7 +206,7 @@ class Toolbox:
             lines.append("[more entries not shown]")
         return "\n".join(lines) if lines else "(empty directory)"
 
-    async def _read(self, ws: Workspace, args: ReadArgs) -> str:
+    async def _read(self, ws: Workspace, args: ReadArgs, _network: bool) -> str:
         text = (await asyncio.to_thread(ws.read_text, args.path)).content
         if args.offset == 1 and args.limit is None:
             return text
@@ -184,7 +214,7 @@ class Toolbox:
         end = None if args.limit is None else args.offset - 1 + args.limit
         return "".join(lines[args.offset - 1 : end])
 
-    async def _write(self, ws: Workspace, args: WriteArgs) -> str:
+    async def _write(self, ws: Workspace, args: WriteArgs, _network: bool) -> str:
         def write() -> str:
             existed = ws.resolve(args.path).exists()
             entry = ws.save(args.path, args.content)
@@ -192,7 +222,7 @@ class Toolbox:
 
         return await asyncio.to_thread(write)
 
-    async def _search(self, ws: Workspace, args: SearchArgs) -> str:
+    async def _search(self, ws: Workspace, args: SearchArgs, _network: bool) -> str:
         result = await asyncio.to_thread(ws.search, args.query, args.path, regex=args.regex,
                                          case_sensitive=args.case_sensitive, glob=args.glob)
         lines = [f"{m.path}:{m.line}: {m.text}" for m in result.matches]
@@ -200,18 +230,20 @@ class Toolbox:
             lines.append("[more matches not shown: narrow the search]")
         return "\n".join(lines) if lines else f"No matches in {result.files_scanned} files."
 
-    async def _command(self, ws: Workspace, args: CommandArgs) -> str:
+    async def _command(self, ws: Workspace, args: CommandArgs, allow_network: bool) -> CommandRun:
         timeout = min(args.timeout or self.command_timeout, self.command_timeout)
         # Room for the exit code line and the truncation note within the tool's output cap.
         cap = max(100, self.output_cap - 200)
-        return await run_command(args.command, ws.root, timeout=timeout, output_cap=cap)
+        return await run_command(args.command, ws.root, timeout=timeout, output_cap=cap, sandbox=self.sandbox,
+                                 allow_network=allow_network)
 
 
 class _CommandFailed(Exception):
-    def __init__(self, message: str, output: str) -> None:
+    def __init__(self, message: str, output: str, sandboxed: bool) -> None:
         super().__init__(message)
         self.message = message
         self.output = output
+        self.sandboxed = sandboxed
 
 
 def command_env(root: Path) -> dict[str, str]:
@@ -222,13 +254,13 @@ def command_env(root: Path) -> dict[str, str]:
     return env
 
 
-async def run_command(command: str, root: Path, *, timeout: float, output_cap: int) -> str:
-    """Run `command` in a shell in its own process group; its combined output (first `output_cap`
-    bytes) and exit code. When the shell exits, background children it left are killed with the group;
-    so is everything on timeout, or on output beyond cap x 20."""
-    proc = await asyncio.create_subprocess_shell(
-        command, cwd=root, env=command_env(root), stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+async def run_command(command: str, root: Path, *, timeout: float, output_cap: int, sandbox: Sandbox,
+                      allow_network: bool = False) -> CommandRun:
+    """Run `command` in a shell in its own process group, started by `sandbox`; its combined output (first
+    `output_cap` bytes) and exit code. When the shell exits, background children it left are killed with
+    the group; so is everything on timeout, or on output beyond cap x 20. A command stopped by a CPU or
+    file size limit is a failure saying so."""
+    proc, sandboxed = await sandbox.spawn(command, root, command_env(root), allow_network=allow_network)
     kept = bytearray()
     total = 0
     limit = output_cap * _DRAIN_FACTOR
@@ -262,25 +294,36 @@ async def run_command(command: str, root: Path, *, timeout: float, output_cap: i
             await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
             if total > limit:
                 raise _CommandFailed(f"Command produced more than {limit} bytes of output and was stopped",
-                                     text())
+                                     text(), sandboxed)
             # The shell is done (or closed its output): take what is left in the pipe, but do not wait
             # for background children that still hold it open.
             if not waiter.done():
                 await asyncio.wait({waiter})
             await asyncio.wait({reader}, timeout=0.5)
     except TimeoutError:
-        raise _CommandFailed(f"Command timed out after {timeout:g} s and was stopped", text()) from None
+        raise _CommandFailed(f"Command timed out after {timeout:g} s and was stopped", text(), sandboxed) from None
     finally:
         reader.cancel()
         waiter.cancel()
         await _stop(proc)
-    return f"exit code: {proc.returncode}\n{text()}"
+    output = f"exit code: {proc.returncode}\n{text()}"
+    if (stopped := sandbox.limits.exceeded(proc.returncode)) is not None:
+        raise _CommandFailed(stopped, output, sandboxed)
+    return CommandRun(output, sandboxed)
 
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:
-    """Kill the command's whole process group (it may have started children), then reap it."""
+    """Kill the command's whole process group (it may have started children), then reap it. The output
+    pipe is read to its end first: a pipe paused on a full buffer never reports the close that `wait()`
+    waits for, and sandboxed processes die a moment after bwrap. A process that left the group may hold
+    the pipe open: that is given up after a second."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+    if proc.stdout is not None:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1):
+                while await proc.stdout.read(65536):
+                    pass
     if proc.returncode is None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(proc.wait(), timeout=5)

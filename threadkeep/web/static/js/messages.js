@@ -71,10 +71,12 @@ function argsSummary(args) {
 
 /**
  * A tool call card. state: running | ok | error | approval | denied.
- * Returns {el, update({state, result, error, duration_ms}), askApproval({approval_id, onChoice})}.
+ * Returns {el, update({state, result, error, duration_ms, sandboxed}), askApproval({approval_id, onChoice})}.
+ * `sandboxed` (commands only): true → a small "sandboxed" tag; false → a warning that it ran unsandboxed.
  */
 export function toolCard({ id, name, args }) {
   const status = h("span", { class: "tool-status" });
+  const sandbox = h("span", { class: "tool-sandbox", hidden: true });
   const result = h("pre", { class: "tool-result" });
   const resultWrap = h("div", { class: "tool-section tool-result-wrap", hidden: true }, h("div", { class: "tool-section-label" }, "Result"), result);
   const approval = h("div", { class: "tool-approval", hidden: true });
@@ -86,7 +88,7 @@ export function toolCard({ id, name, args }) {
       h("span", { class: "tool-icon" }, icon("tool", { size: 15 })),
       h("span", { class: "tool-name" }, name || "tool"),
       h("span", { class: "tool-summary" }, argsSummary(args)),
-      status),
+      sandbox, status),
     approval, details, resultWrap);
 
   const setState = (state, label) => {
@@ -98,9 +100,16 @@ export function toolCard({ id, name, args }) {
 
   return {
     el,
-    update({ state, result: text, error, duration_ms: ms }) {
+    update({ state, result: text, error, duration_ms: ms, sandboxed }) {
       approval.hidden = true;
       approval.replaceChildren();
+      if (typeof sandboxed === "boolean") {
+        sandbox.dataset.sandboxed = String(sandboxed);
+        sandbox.title = sandboxed ? "Ran in a sandbox: only the workspace was writable, no network unless allowed"
+          : "Ran without a sandbox: the command could reach the server's files and network";
+        sandbox.replaceChildren(...(sandboxed ? [] : [icon("alert", { size: 13 })]), sandboxed ? "sandboxed" : "unsandboxed");
+        sandbox.hidden = false;
+      }
       const label = state === "ok" ? "done" : state === "denied" ? "denied" : state === "error" ? "failed" : state;
       setState(state, ms != null ? `${label} · ${ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`}` : label);
       if (text != null || error) {
@@ -174,7 +183,8 @@ export function renderMessage(msg, index, ctx) {
       if (resultMsg) {
         const resultText = contentText(resultMsg.content);
         const failed = /^Error: /.test(resultText) || resultText === "The user denied this tool call.";
-        card.update({ state: resultText === "The user denied this tool call." ? "denied" : failed ? "error" : "ok", result: resultText });
+        card.update({ state: resultText === "The user denied this tool call." ? "denied" : failed ? "error" : "ok", result: resultText,
+          sandboxed: resultMsg.sandboxed });
       } else if (!ctx.live) {
         card.update({ state: "error", result: null, error: "no result (the turn ended before the tool ran)" });
       }

@@ -164,10 +164,10 @@ export class LiveReply {
     this._insert(card.el);
   }
 
-  toolComplete({ id, ok, error, result, duration_ms }) {
+  toolComplete({ id, ok, error, result, duration_ms, sandboxed }) {
     const card = this.cards.get(id);
     if (!card) return;
-    card.update({ state: error === "denied" ? "denied" : ok ? "ok" : "error", result, error, duration_ms });
+    card.update({ state: error === "denied" ? "denied" : ok ? "ok" : "error", result, error, duration_ms, sandboxed });
   }
 
   approval(data) {
