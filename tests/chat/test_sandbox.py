@@ -238,3 +238,32 @@ async def test_a_turn_reports_whether_its_command_ran_sandboxed(chat: httpx.Asyn
     assert tool["content"] == "exit code: 0\nhi\n"
     second_call = fake_openai.chat_requests()[1]["messages"]
     assert "sandboxed" not in second_call[-1]
+
+
+@pytest.mark.skipif(_STATUS["kind"] != "bwrap", reason="bubblewrap does not work on this machine")
+async def test_a_sessions_commands_reach_the_network_only_when_it_allows_it(  # noqa: F811
+        chat: httpx.AsyncClient, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    probe = f"python3 -c \\\"import socket; socket.create_connection(('127.0.0.1', {port}), 2); print('reached')\\\""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    sid = (await chat.post("/api/session/new", json={"workspace": str(ws)})).json()["session"]["session_id"]
+    outputs = []
+    try:
+        for allowed in (False, True):
+            updated = await chat.post("/api/session/update", json={"session_id": sid, "allow_network": allowed})
+            assert updated.json()["session"]["allow_network"] is allowed
+            fake_openai.enqueue(Reply(text=[], tool_calls=[ToolCall(f"c{allowed}", "run_command",
+                                                                    f'{{"command": "{probe}"}}')]),
+                                Reply(text=["Done."]))
+            stream_id = await start(chat, sid, "probe")
+            await approve_next(chat, sid, "once")
+            outputs.append(named(await events(chat, stream_id), "tool_complete")[0]["result"])
+    finally:
+        listener.close()
+    assert "reached" not in outputs[0] and "reached" in outputs[1]

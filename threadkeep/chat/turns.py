@@ -257,7 +257,7 @@ class Turns:
                                                     "error": error, "result": result_text, "duration_ms": 0})
                     await self._tool_message(store, session_id, stream_id, call, name, result_text)
                     continue
-            result = await self.tools.run(name, workspace, arguments)
+            result = await self.tools.run(name, workspace, arguments, allow_network=allow_network)
             result_text, ok, error, duration = result.output, result.ok, result.error, result.duration_ms
             await publish("tool_complete", {"id": call["id"], "name": name, "ok": ok, "error": error,
                                             "result": result_text, "duration_ms": duration,

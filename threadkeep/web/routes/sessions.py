@@ -48,6 +48,7 @@ class Rename(SessionRef):
 class UpdateSession(SessionRef):
     workspace: str | None = None
     model: str | None = None
+    allow_network: bool | None = None  # may the agent's commands use the network (sandboxed ones cannot)
 
 
 class Pin(SessionRef):
@@ -160,6 +161,8 @@ async def update_session(body: UpdateSession, store: Store, settings: AppSetting
         values["workspace"] = workspace_for(settings, me.user_id, body.workspace)
     if body.model is not None:
         values["model"] = body.model
+    if body.allow_network is not None:
+        values["allow_network"] = body.allow_network
     session = await store.patch(session_id, **values) if values else await store.get(session_id)
     return reply({"session": session.full(None)})
 
