@@ -11,6 +11,7 @@
 //   stop             {}              Esc: stop the running turn
 //   toggle-workspace {}              show/hide the workspace panel
 //   toggle-sidebar   {}              show/hide the session sidebar (phone: drawer)
+//   open-admin       {}              the account menu's Admin: show the admin view (/admin)
 
 const target = new EventTarget();
 

@@ -60,6 +60,12 @@ export function formatCost(usd) {
   return `$${usd.toFixed(2)}`;
 }
 
+/** An epoch-seconds time as a short local date and time ("12 Mar 2026, 14:05"); "—" for none. */
+export function formatTime(seconds) {
+  if (!seconds) return "—";
+  return new Date(seconds * 1000).toLocaleString(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
 /** Copy text to the clipboard; falls back to a hidden textarea where the async API is unavailable. */
 export async function copyText(text) {
   try {

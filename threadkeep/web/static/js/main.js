@@ -1,5 +1,9 @@
-// Boot: theme, shortcuts, the three panels, then open the session named in the URL.
+// Boot: who is logged in (and the CSRF token), theme, shortcuts, the three panels, the account menu and the
+// admin view, then open the session named in the URL.
 
+import { initAccount } from "./account.js";
+import { initAdmin } from "./admin.js";
+import { startSession } from "./api.js";
 import { emit, on } from "./bus.js";
 import { initChat } from "./chat.js";
 import { installShortcuts } from "./shortcuts.js";
@@ -48,16 +52,22 @@ async function boot() {
   on("session-selected", () => {
     if (phone.matches) setPanel("sidebar", false);
   });
+  on("open-admin", () => {
+    if (phone.matches) setPanel("sidebar", false);
+  });
   on("new-chat", () => newChat().catch(toastError));
   scrim.addEventListener("click", () => {
     setPanel("sidebar", false);
     setPanel("workspace", false);
   });
 
+  const me = await startSession(); // before anything posts: it carries the CSRF token
   await loadModels();
   initChat(document.getElementById("chat"));
   initWorkspace(document.getElementById("workspace"));
   const listed = initSidebar(document.getElementById("sidebar"));
+  initAccount(document.getElementById("sb-account"), me);
+  initAdmin(me);
   const id = sessionFromHash();
   if (id) {
     state.sessionId = id;

@@ -1,6 +1,6 @@
 // The sessions sidebar: new chat, search, project filters, the session list (grouped by recency, paged by
 // keyset as the user scrolls), per-row actions (rename, pin, move, branch, export, archive, delete with
-// undo), the Archived view and the theme toggle. Talks to the other panels only through the bus.
+// undo), the Archived view, the theme toggle and a slot for the account button. Talks to the other panels only through the bus.
 //
 // The list never holds every session: pages of 50 are fetched when a sentinel at the bottom of the list
 // comes near the viewport. In the Chats view the pinned sessions are paged first (`pinned=true`), then
@@ -132,7 +132,8 @@ export function initSidebar(root) {
       chips),
     viewBar,
     scroller,
-    h("div", { class: "sb-footer" }, archivedToggle, h("span", { class: "sb-footer-space" }), themeButton)));
+    h("div", { class: "sb-footer" }, archivedToggle, h("span", { class: "sb-footer-space" }), themeButton),
+    h("div", { class: "sb-account", id: "sb-account" }))); // account.js fills it
 
   // ---- rows ---------------------------------------------------------------------------------------------
   function projectOf(s) {
@@ -908,7 +909,7 @@ export function initSidebar(root) {
   // A delete waiting for its undo window still happens when the page goes away.
   window.addEventListener("pagehide", () => {
     for (const id of pendingDeletes.keys()) {
-      fetch("/api/session/delete", { method: "POST", keepalive: true, headers: { "Content-Type": "application/json" },
+      fetch("/api/session/delete", { method: "POST", keepalive: true, headers: { "Content-Type": "application/json", ...api.csrfHeaders() },
         body: JSON.stringify({ session_id: id }) }).catch(() => {});
     }
     pendingDeletes.clear();

@@ -1217,6 +1217,7 @@ function sendUpload(upload, file) {
     form.append("file", file, file.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/upload");
+    for (const [name, value] of Object.entries(api.csrfHeaders())) xhr.setRequestHeader(name, value);
     xhr.responseType = "json";
     xhr.upload.addEventListener("progress", (event) => {
       if (!event.lengthComputable) return;
@@ -1225,7 +1226,8 @@ function sendUpload(upload, file) {
     });
     xhr.addEventListener("load", () => {
       const data = xhr.response;
-      if (xhr.status >= 200 && xhr.status < 300) resolve(data || {});
+      if (xhr.status === 401) api.loginEnded();
+      else if (xhr.status >= 200 && xhr.status < 300) resolve(data || {});
       else reject(new api.ApiError((data && data.error) || `${xhr.status} ${xhr.statusText}`, xhr.status, data));
     });
     xhr.addEventListener("error", () => reject(new api.ApiError(
