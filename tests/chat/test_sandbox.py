@@ -242,7 +242,8 @@ async def test_a_turn_reports_whether_its_command_ran_sandboxed(chat: httpx.Asyn
 
 @pytest.mark.skipif(_STATUS["kind"] != "bwrap", reason="bubblewrap does not work on this machine")
 async def test_a_sessions_commands_reach_the_network_only_when_it_allows_it(
-        chat: httpx.AsyncClient,  # noqa: F811 fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+        chat: httpx.AsyncClient,  # noqa: F811
+        fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     import socket
 
     listener = socket.socket()

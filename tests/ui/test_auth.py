@@ -342,7 +342,8 @@ def test_account_menu_desktop(open_page: Callable[..., Any], users_server: LiveS
 
 
 def test_password_mode_asks_for_the_password_alone(open_page: Callable[..., Any], tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "data", env={"THREADKEEP_AUTH": "password", "THREADKEEP_PASSWORD": "the-one-password"})
+    server = LiveServer(tmp_path / "data",
+                        env={"THREADKEEP_AUTH": "password", "THREADKEEP_PASSWORD": "the-one-password"})
     server.start()
     try:
         page = open_page(server)
