@@ -19,6 +19,9 @@ from .web.responses import reply
 
 log = logging.getLogger("threadkeep.errors")
 
+# A JSON-schema pattern (unanchored, as JSON Schema and pydantic read it): at least one non-space character.
+NOT_BLANK = r"\S"
+
 
 class ApiError(Exception):
     """An error a client caused or must know about; `status` is its HTTP status."""
@@ -81,6 +84,13 @@ def _describe_validation(exc: RequestValidationError) -> str:
         return f"{where} is required"
     if kind == "json_invalid":
         return "request body is not valid JSON"
+    field = loc[-1] if loc else ""
+    if kind == "string_pattern_mismatch" and field.endswith("_id"):
+        return f"{where} is not a valid {field.replace('_', ' ')}"
+    if kind == "string_too_short" and first.get("ctx", {}).get("min_length") == 1:
+        return f"{where} is required" if field.endswith("_id") or field == "path" else f"{where} must not be empty"
+    if kind == "string_pattern_mismatch" and first.get("ctx", {}).get("pattern") == NOT_BLANK:
+        return f"{where} must not be empty"
     return f"{where}: {first.get('msg', 'invalid value')}"
 
 
@@ -102,7 +112,14 @@ def install(app: FastAPI) -> None:
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
         messages = {404: "Not found", 405: "Method not allowed"}
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code not in messages else None
-        return error_response(exc.status_code, message or messages.get(exc.status_code, "HTTP error"))
+        response = error_response(exc.status_code, message or messages.get(exc.status_code, "HTTP error"))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        if exc.status_code == 405:  # every method the path has, not only those of the first route that matched
+            methods = {m.upper() for m in app.openapi().get("paths", {}).get(_request.url.path, {})}
+            if methods:
+                response.headers["Allow"] = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -66,8 +66,8 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("GET", "/api/auth/tokens"): Case(cross="own"),
     ("POST", "/api/auth/tokens"): Case(body(name="mine", scope="read"), cross="own"),
     ("POST", "/api/auth/tokens/revoke"): Case(body(id=lambda a: a.token_id)),
-    ("GET", "/api/auth/oidc/login"): Case(public=True, cross=400),  # not configured here
-    ("GET", "/api/auth/oidc/callback"): Case(public=True, cross=400),
+    ("GET", "/api/auth/oidc/login"): Case(public=True, cross=404),  # not configured here
+    ("GET", "/api/auth/oidc/callback"): Case(public=True, cross=404),
     ("GET", "/api/admin/users"): Case(cross=403),
     ("POST", "/api/admin/users/create"): Case(body(username="mallory", password="x" * 10), cross=403),
     ("POST", "/api/admin/users/update"): Case(body(user_id="local", role="user"), cross=403),

@@ -68,3 +68,17 @@ def test_no_operation_answers_a_server_error(api_server: LiveServer) -> None:
             failures.append(str(exc).splitlines()[0])
     assert not failures, "\n".join(failures)
     assert "Traceback" not in api_server.log_path.read_text()
+
+
+def test_the_openapi_document_says_what_the_server_does(api_server: LiveServer) -> None:
+    """`st run --checks all`: documented status codes, content types and schemas, schema-valid input accepted
+    (what a schema cannot say is in schemathesis.toml), negative input refused, Allow on 405."""
+    root = Path(__file__).resolve().parents[2]
+    st = Path(sys.executable).with_name("st")
+    run = subprocess.run(
+        [str(st), "run", f"{api_server.base}/openapi.json", "--checks", "all", "--max-examples", "10",
+         "--no-color", "--seed", "1", *[f"--header={k}: {v}" for k, v in api_server.headers.items()]],  # type: ignore[attr-defined]
+        cwd=root, capture_output=True, text=True, timeout=600)
+    tail = run.stdout[run.stdout.find("FAILURES"):][:8000] if "FAILURES" in run.stdout else run.stdout[-3000:]
+    assert run.returncode == 0, tail
+    assert " passed" in tail and "failures" not in tail.split("Test cases:")[-1], tail

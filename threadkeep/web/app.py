@@ -29,6 +29,7 @@ from ..providers import registry_for
 from ..providers.config import load_provider_config
 from ..sessions.store import SessionStores
 from ..settings import Settings
+from . import openapi
 from .authn import AuthMiddleware
 from .routes import admin, approvals, auth, chat, files, health, models, projects, search, sessions, transcript, ui
 from .security import SecurityMiddleware
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (health, auth, admin, sessions, transcript, search, projects, models, chat, files, approvals):
         app.include_router(module.router)
     ui.mount(app)
+    openapi.install(app)
     # Added before the security baseline, so that runs first (Host, Origin, body size), then authentication.
     app.add_middleware(AuthMiddleware, settings=settings)
     app.add_middleware(

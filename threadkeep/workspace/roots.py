@@ -46,7 +46,10 @@ def resolve_workspace(raw: str, roots: list[Path]) -> Path:
         raise WorkspaceError("Workspace path is empty")
     if "\x00" in raw:
         raise WorkspaceError("Workspace path contains a NUL character")
-    path = Path(raw).expanduser()
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # "~someone" for a user this machine does not know
+        raise WorkspaceError(f"Workspace does not exist: {raw}") from None
     if not path.is_absolute():
         raise WorkspaceError(f"Workspace path must be absolute: {raw}")
     try:

@@ -6,7 +6,7 @@ The middleware lets only an admin (with an admin-scoped credential) reach `/api/
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
@@ -25,9 +25,9 @@ UserId = Annotated[str, Field(min_length=1, max_length=32)]
 
 
 class NewUser(Body):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
-    password: Annotated[str, Field(max_length=1024)] | None = None
-    role: Annotated[str, Field(max_length=10)] = "user"
+    username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
+    password: Annotated[str, Field(min_length=8, max_length=1024)] | None = None
+    role: Literal["admin", "user"] = "user"
     email: Annotated[str, Field(max_length=320)] | None = None
     display_name: Annotated[str, Field(max_length=200)] | None = None
 
@@ -37,12 +37,12 @@ class UserRef(Body):
 
 
 class UserUpdate(UserRef):
-    role: Annotated[str, Field(max_length=10)] | None = None
+    role: Literal["admin", "user"] | None = None
     disabled: bool | None = None
 
 
 class PasswordReset(UserRef):
-    password: Annotated[str, Field(max_length=1024)]
+    password: Annotated[str, Field(min_length=8, max_length=1024)]
 
 
 def _ip(request: Request) -> str | None:
@@ -128,7 +128,7 @@ async def delete_user(body: UserRef, me: Me, request: Request) -> JsonReply:
 
 @router.get("/api/admin/audit")
 async def audit(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                before: Annotated[int | None, Query(ge=1, le=2**53 - 1)] = None,
                 event: Annotated[str | None, Query(max_length=64)] = None) -> JsonReply:
     """The audit log, newest first; `before` (an entry id) pages back."""
     entries = await accounts_of(request).audit.page(limit=limit, before=before, event=event)

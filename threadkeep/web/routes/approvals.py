@@ -6,7 +6,7 @@ over `app.state.approvals`; the rules (choices, "session" memory) live in `appro
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
@@ -28,7 +28,7 @@ AppApprovals = Annotated[Approvals, Depends(get_approvals)]
 
 class Respond(SessionRef):
     approval_id: Annotated[str, Field(max_length=100)] | None = None
-    choice: Annotated[str, Field(max_length=20)] = "deny"
+    choice: Literal["once", "session", "always", "deny"] = "deny"
 
 
 @router.get("/api/approval/pending")

@@ -7,7 +7,7 @@ hermes' shapes where hermes has the route (`/api/auth/login` with `{"password"}`
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import orjson
@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from ...auth.accounts import Accounts, LoggedIn
 from ...auth.principal import SCOPES, Principal
-from ...errors import BadRequest
+from ...errors import BadRequest, Conflict, NotFound
 from ...settings import Settings
 from ..authn import COOKIE, cookie_header
 from ..responses import JsonReply, reply
@@ -27,6 +27,7 @@ from .deps import AppSettings, Body, Me
 router = APIRouter(tags=["auth"])
 
 Secret = Annotated[str, Field(max_length=1024)]
+NewPassword = Annotated[str, Field(min_length=8, max_length=1024)]
 
 
 class Login(Body):
@@ -36,13 +37,13 @@ class Login(Body):
 
 class PasswordChange(Body):
     current_password: Secret = ""
-    new_password: Secret
+    new_password: NewPassword
 
 
 class NewToken(Body):
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    scope: Annotated[str, Field(max_length=10)] = "read"
-    expires_in: Annotated[int, Field(ge=1, le=10 * 365 * 86400)] | None = None
+    scope: Literal["read", "write", "admin"] = "read"
+    expires_in: Annotated[int, Field(ge=1, le=10 * 365 * 86400, strict=False)] | None = None
 
 
 class TokenRef(Body):
@@ -136,7 +137,7 @@ async def change_password(body: PasswordChange, principal: Me, request: Request)
 async def create_token(body: NewToken, principal: Me, request: Request, settings: AppSettings) -> JsonReply:
     """A new API token for scripts; the secret is in this reply only."""
     if settings.auth == "none":
-        raise BadRequest("This server runs without logins (--auth none): API tokens are not needed")
+        raise Conflict("This server runs without logins (--auth none): API tokens are not needed")
     if body.scope not in SCOPES:
         raise BadRequest("scope must be 'read', 'write' or 'admin'")
     if body.scope == "admin" and not principal.is_admin:
@@ -191,7 +192,7 @@ async def oidc_login(request: Request, settings: AppSettings,
     """Send the browser to the identity provider."""
     oidc = getattr(request.app.state, "oidc", None)
     if oidc is None:
-        raise BadRequest("Single sign-on is not configured on this server")
+        raise NotFound("Single sign-on is not configured on this server")
     url, pending = await oidc.begin(_redirect_uri(request, settings))
     payload = orjson.dumps({**pending, "next": _safe_next(next)}).hex()
     signed = f"{payload}.{accounts_of(request).sign('oidc:' + payload)}"
@@ -210,7 +211,7 @@ async def oidc_callback(request: Request, settings: AppSettings) -> Response:
     oidc = getattr(request.app.state, "oidc", None)
     accounts = accounts_of(request)
     if oidc is None:
-        raise BadRequest("Single sign-on is not configured on this server")
+        raise NotFound("Single sign-on is not configured on this server")
     payload, _, signature = request.cookies.get(_PENDING, "").partition(".")
     if not payload or not signature or signature != accounts.sign("oidc:" + payload):
         return _login_error("The sign-in took too long or was started elsewhere: please try again")

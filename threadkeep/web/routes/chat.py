@@ -19,8 +19,8 @@ from ...chat.turns import Turns
 from ...errors import BadRequest, NotFound
 from ...sessions.store import SessionBusy, SessionStore
 from ..responses import JsonReply, reply
-from .deps import AppSettings, Body, Me, QuerySessionId, SessionRef, Store, check_session_id
-from .sessions import workspace_for
+from .deps import AppSettings, Body, Me, NotBlank, QuerySessionId, SessionRef, Store, check_session_id
+from .sessions import Workspace, workspace_for
 
 router = APIRouter(tags=["chat"])
 
@@ -28,15 +28,15 @@ StreamId = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 
 
 class StartChat(SessionRef):
-    message: str | list[Any]
+    message: NotBlank | Annotated[list[Any], Field(min_length=1)]
     model: Annotated[str, Field(max_length=200)] | None = None
-    workspace: str | None = None
+    workspace: Workspace | None = None
     attachments: list[Any] | None = None
     queue: bool = False
 
 
 class ClearQueue(SessionRef):
-    queue_id: int | None = None
+    queue_id: Annotated[int, Field(ge=1, le=2**53 - 1, strict=False)] | None = None
 
 
 class CancelBody(Body):

@@ -8,13 +8,14 @@ session-id validation (400 for an id that could never be one), and the base mode
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...auth.principal import Principal
-from ...errors import BadRequest, Unauthorized
+from ...errors import NOT_BLANK, BadRequest, Unauthorized
+from ...sessions.messages import ROLES
 from ...sessions.projects import ProjectStore
 from ...sessions.search import SessionSearch
 from ...sessions.session import valid_session_id
@@ -32,7 +33,22 @@ def check_session_id(value: str) -> str:
     return value
 
 
-SessionId = Annotated[str, Field(min_length=1, max_length=200)]
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # sessions.session.valid_session_id, as the schema says it
+SessionId = Annotated[str, Field(min_length=1, max_length=64, pattern=SESSION_ID_PATTERN)]
+NotBlank = Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
+# Whole numbers in JSON bodies: 3.0 is read as 3 (bodies are otherwise strict: "3" is not a number).
+Count = Annotated[int, Field(ge=0, le=2**31 - 1, strict=False)]
+# What one message in a body looks like (`sessions.messages.Message.from_dict` has the last word).
+MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["role"],
+    "properties": {
+        "role": {"enum": sorted(ROLES)},
+        "content": {"anyOf": [{"type": "string"}, {"type": "array"}, {"type": "null"}]},
+        "tool_calls": {"anyOf": [{"type": "array"}, {"type": "null"}]},
+    },
+}
+Messages = Annotated[list[Any], Field(json_schema_extra={"items": MESSAGE_SCHEMA})]
 
 
 class SessionRef(Body):
@@ -74,10 +90,10 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def session_id_param(session_id: Annotated[str | None, Query(max_length=200)] = None) -> str:
-    if session_id is None or session_id == "":
-        raise BadRequest("session_id is required")
-    return check_session_id(session_id)
+async def session_id_param(
+    session_id: Annotated[str, Query(min_length=1, max_length=64, pattern=SESSION_ID_PATTERN)],
+) -> str:
+    return session_id
 
 
 Me = Annotated[Principal, Depends(get_principal)]

@@ -16,21 +16,23 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
 
-from ...errors import BadRequest, PayloadTooLarge
+from ...errors import NOT_BLANK, BadRequest, PayloadTooLarge
 from ...sessions.store import SessionStore
 from ...settings import Settings
 from ...workspace.files import Entry, FileConflict, Workspace
 from ..responses import JsonReply, reply
-from .deps import AppSettings, QuerySessionId, SessionRef, Store, check_session_id
+from .deps import SESSION_ID_PATTERN, AppSettings, QuerySessionId, SessionRef, Store, check_session_id
 
 router = APIRouter(tags=["files"])
 
 PathText = Annotated[str, Field(max_length=4096)]
 QueryPath = Annotated[str, Query(max_length=4096)]
+RequiredPath = Annotated[str, Query(min_length=1, max_length=4096)]
+NewName = Annotated[str, Field(min_length=1, max_length=4096, pattern=NOT_BLANK)]
 # Shown in place by a browser with no risk to the page that embeds them.
 _INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif",
                            "image/x-icon", "image/vnd.microsoft.icon", "text/plain", "application/pdf"})
@@ -59,8 +61,10 @@ class DeletePath(PathRef):
 
 
 class RenamePath(PathRef):
-    new_name: PathText | None = None
-    new_path: PathText | None = None
+    # One of the two is required (the schema says so too).
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["new_name"]}, {"required": ["new_path"]}]})
+    new_name: NewName | None = None
+    new_path: NewName | None = None
 
 
 @router.get("/api/list")
@@ -73,7 +77,7 @@ async def list_dir(session_id: QuerySessionId, store: Store, settings: AppSettin
 
 @router.get("/api/file")
 async def read_file(session_id: QuerySessionId, store: Store, settings: AppSettings,
-                    path: QueryPath = "") -> JsonReply:
+                    path: RequiredPath) -> JsonReply:
     if not path:
         raise BadRequest("path is required")
     ws = await workspace_of(store, settings, session_id)
@@ -89,7 +93,7 @@ def _disposition(name: str, mime: str, *, download: bool, inline: bool) -> str:
 
 
 @router.get("/api/file/raw")
-async def raw_file(session_id: QuerySessionId, store: Store, settings: AppSettings, path: QueryPath = "",
+async def raw_file(session_id: QuerySessionId, store: Store, settings: AppSettings, path: RequiredPath,
                    download: bool = False, inline: bool = False) -> Response:
     """The file's bytes with its content type. Images, PDFs and plain text are shown in place; other
     types only with `inline=1`; `download=1` always downloads. A sandboxing CSP rides on every reply."""
@@ -178,7 +182,22 @@ def _store_upload(ws: Workspace, folder: str, name: str, data: bytes) -> Entry:
     raise FileConflict("Too many uploads with the same filename")
 
 
-@router.post("/api/upload")
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["session_id", "file"],
+        "properties": {
+            "session_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": SESSION_ID_PATTERN},
+            "path": {"type": "string", "maxLength": 4096, "description": "A folder in the workspace (default: root)"},
+            "file": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1,
+                     "maxItems": 20},
+        },
+    }}},
+}
+
+
+@router.post("/api/upload", openapi_extra={"requestBody": _UPLOAD_BODY})
 async def upload(request: Request, store: Store, settings: AppSettings) -> JsonReply:
     """Multipart fields `session_id`, `path` (a folder in the workspace, default the root) and one or
     more `file` parts. 413 for a file over the upload limit."""

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import Field
 
-from ...errors import BadRequest
+from ...errors import NOT_BLANK, BadRequest
 from ..responses import JsonReply, reply
 from .deps import Body, Projects
 
@@ -18,13 +18,13 @@ Color = Annotated[str, Field(max_length=32, pattern=r"^(#[0-9A-Fa-f]{3,8}|[a-z]{
 
 
 class CreateProject(Body):
-    name: Name
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
     color: Color | None = None
 
 
 class RenameProject(Body):
     project_id: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Name | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)] | None = None
     color: Color | None = None
 
 

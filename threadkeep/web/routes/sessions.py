@@ -11,20 +11,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from ...errors import BadRequest
+from ...errors import NOT_BLANK, BadRequest
 from ...sessions.messages import MessageError, parse_messages
 from ...settings import Settings
 from ...workspace.roots import resolve_workspace
 from ..responses import JsonReply, reply
-from .deps import AppSettings, Body, Me, Projects, QuerySessionId, SessionRef, Store, check_session_id
+from .deps import AppSettings, Body, Me, Messages, Projects, QuerySessionId, SessionRef, Store, check_session_id
 
 router = APIRouter(tags=["sessions"])
 
 Title = Annotated[str, Field(max_length=500)]
+# An absolute path (or ~): whether it exists, is a folder and lies under the user's roots is checked on use.
+Workspace = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^(/|~|[A-Za-z]:[\\/])")]
 
 
 class NewSession(Body):
-    workspace: str | None = None
+    workspace: Workspace | None = None
     model: str | None = None
     title: Title | None = None
     profile: str | None = None
@@ -33,20 +35,20 @@ class NewSession(Body):
 
 class ImportSession(Body):
     title: Title | None = None
-    messages: list[Any] = Field(default_factory=list)
+    messages: Messages = Field(default_factory=list)
     model: str | None = None
-    workspace: str | None = None
+    workspace: Workspace | None = None
     tool_calls: list[Any] | None = None
     pinned: bool = False
     profile: str | None = None
 
 
 class Rename(SessionRef):
-    title: Title
+    title: Annotated[str, Field(min_length=1, max_length=500, pattern=NOT_BLANK)]
 
 
 class UpdateSession(SessionRef):
-    workspace: str | None = None
+    workspace: Workspace | None = None
     model: str | None = None
     allow_network: bool | None = None  # may the agent's commands use the network (sandboxed ones cannot)
 
@@ -131,7 +133,7 @@ async def get_session(
 async def list_sessions(
     store: Store,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(max_length=500, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     archived: bool | None = None,
     pinned: bool | None = None,
     project_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -15,21 +15,21 @@ from ...errors import BadRequest
 from ...sessions.exporting import session_json, session_markdown
 from ...sessions.messages import MessageError, parse_messages
 from ..responses import JsonReply, reply
-from .deps import QuerySessionId, SessionRef, Store, check_session_id
+from .deps import Count, Messages, QuerySessionId, SessionRef, Store, check_session_id
 
 router = APIRouter(tags=["transcript"])
 
 
 class Truncate(SessionRef):
-    keep_count: Annotated[int, Field(ge=0)]
+    keep_count: Count
 
 
 class Branch(SessionRef):
-    keep_count: Annotated[int | None, Field(ge=0)] = None
+    keep_count: Count | None = None
 
 
 class Append(SessionRef):
-    messages: list[Any]
+    messages: Annotated[Messages, Field(min_length=1)]
 
 
 @router.post("/api/session/retry")
