@@ -4,7 +4,7 @@
 
 import * as api from "./api.js";
 import { emit } from "./bus.js";
-import { h, icon } from "./dom.js";
+import { h, icon, moveMenuFocus } from "./dom.js";
 import { changePasswordDialog } from "./password.js";
 import { toastError } from "./toast.js";
 import { tokensDialog } from "./tokens.js";
@@ -103,18 +103,11 @@ export function initAccount(root, me) {
   }
 
   function keys(event) {
-    const items = [...menu.querySelectorAll(".menu-item")];
-    const at = items.indexOf(document.activeElement);
     if (event.key === "Escape") {
       event.preventDefault();
       close();
-    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      const step = event.key === "ArrowDown" ? 1 : -1;
-      items[(at + step + items.length) % items.length]?.focus();
-    } else if (event.key === "Home" || event.key === "End") {
-      event.preventDefault();
-      (event.key === "Home" ? items[0] : items[items.length - 1])?.focus();
+    } else if (moveMenuFocus(event, menu)) {
+      // moved
     } else if (event.key === "Tab") {
       close({ focus: false });
     }

@@ -91,3 +91,21 @@ export function download(blob, filename) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** Arrow keys, Home and End move the focus among a menu's `.menu-item`s; true when the key was one of those. */
+export function moveMenuFocus(event, menuEl) {
+  const items = [...menuEl.querySelectorAll(".menu-item")];
+  const at = items.indexOf(document.activeElement);
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    items[(at + step + items.length) % items.length]?.focus();
+    return true;
+  }
+  if (event.key === "Home" || event.key === "End") {
+    event.preventDefault();
+    items[event.key === "Home" ? 0 : items.length - 1]?.focus();
+    return true;
+  }
+  return false;
+}

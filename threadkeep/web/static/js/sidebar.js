@@ -8,7 +8,7 @@
 
 import * as api from "./api.js";
 import { emit, on } from "./bus.js";
-import { debounce, download, h, icon } from "./dom.js";
+import { debounce, download, h, icon, moveMenuFocus } from "./dom.js";
 import { selectSession, state } from "./state.js";
 import { currentTheme, cycleTheme } from "./theme.js";
 import { toast, toastError } from "./toast.js";
@@ -653,18 +653,12 @@ export function initSidebar(root) {
     document.body.append(el);
     const onKey = (event) => {
       const items = [...el.querySelectorAll(".menu-item")];
-      const at = items.indexOf(document.activeElement);
       if (event.key === "Escape") {
         event.preventDefault();
         event.stopPropagation();
         closeMenu();
-      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        event.preventDefault();
-        const step = event.key === "ArrowDown" ? 1 : -1;
-        items[(at + step + items.length) % items.length]?.focus();
-      } else if (event.key === "Home" || event.key === "End") {
-        event.preventDefault();
-        items[event.key === "Home" ? 0 : items.length - 1]?.focus();
+      } else if (moveMenuFocus(event, el)) {
+        // moved
       } else if (event.key === "ArrowRight" && document.activeElement?.getAttribute("aria-haspopup") === "menu") {
         event.preventDefault();
         document.activeElement.click();
