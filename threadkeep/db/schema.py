@@ -208,3 +208,25 @@ queued_messages = Table(
     Column("created_at", Float, nullable=False),
     Index("ix_queued_messages_session", "session_id", "id"),
 )
+
+saved_workspaces = Table(
+    "saved_workspaces",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("owner_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("path", SafeText(), nullable=False),  # absolute, resolved
+    Column("name", SafeText(), nullable=False),
+    Column("position", Integer, nullable=False),  # the order of the user's list
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("owner_id", "path", name="uq_saved_workspaces_owner_path"),
+    Index("ix_saved_workspaces_owner", "owner_id", "position"),
+)
+
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("settings", SafeText(), nullable=False, default="{}"),  # JSON object: hermes' /api/settings keys
+    Column("last_workspace", SafeText(), nullable=True),  # where a new session without a workspace starts
+    Column("updated_at", Float, nullable=False),
+)
