@@ -87,10 +87,29 @@ async def test_provider_error_keeps_the_user_message(chat: httpx.AsyncClient, fa
     assert err["type"] == "auth" and err["hint"]
     assert "sk-test-secret" not in str(got)
     await wait_idle(chat, sid)
-    # The user message stays; a provider that failed before its first delta leaves no empty reply behind.
-    assert [(m["role"], m["content"]) for m in await transcript(chat, sid)] == [("user", "keep me")]
+    # The user message stays, and the error is kept after it (as hermes keeps it) so a reload still shows it;
+    # a provider that failed before its first delta leaves no empty reply behind.
+    user, notice = await transcript(chat, sid)
+    assert (user["role"], user["content"]) == ("user", "keep me")
+    assert notice["role"] == "assistant" and notice["_error"] is True
+    assert notice["error"] == {"type": "auth", "message": err["message"], "hint": err["hint"]}
+    assert notice["content"].startswith("**Authentication failed:** ") and err["hint"] in notice["content"]
     fake_openai.enqueue(Reply(text=["fine now"]))
     assert named(await events(chat, await start(chat, sid, "again")), "done")
+    # The model never sees the notice.
+    sent = fake_openai.chat_requests()[-1]["messages"]
+    assert [(m["role"], m["content"]) for m in sent] == [("user", "keep me"), ("user", "again")]
+
+
+async def test_a_retry_after_an_error_removes_the_notice(chat: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(error_reply(404, "The model does not exist", "invalid_request_error", "model_not_found"))
+    sid = await new_session(chat)
+    await events(chat, await start(chat, sid, "try me"))
+    await wait_idle(chat, sid)
+    assert [m.get("_error", False) for m in await transcript(chat, sid)] == [False, True]
+    r = await chat.post("/api/session/retry", json={"session_id": sid})
+    assert r.json()["removed_count"] == 2 and r.json()["last_user_text"] == "try me"
+    assert await transcript(chat, sid) == []
 
 
 async def test_cancel_keeps_the_partial_reply_and_frees_the_session(chat: httpx.AsyncClient,

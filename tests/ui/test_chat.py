@@ -187,9 +187,26 @@ def test_provider_error_is_shown_inline_and_the_message_kept(page: Any, fake_ope
     expect(error).to_contain_text("Authentication failed")
     expect(error).to_contain_text("Incorrect API key")
     wait_idle(page)
-    expect(page.locator(".msg-error")).to_be_visible()
+    expect(page.locator(".msg-error")).to_have_count(1)
     sid = page.locator("#messages").get_attribute("data-session-id")
-    assert [m["content"] for m in messages(api, sid)] == ["Hello?"]
+    stored = messages(api, sid)
+    assert [m["content"] for m in stored][:1] == ["Hello?"] and [m.get("_error") for m in stored] == [None, True]
+    # The error is kept with the turn: a reload still shows it, once, after the message.
+    page.reload()
+    page.wait_for_selector("html[data-ready='true']")
+    expect(page.locator("#messages")).to_have_attribute("data-state", "loaded")
+    error = page.locator("article.msg-assistant .msg-error")
+    expect(error).to_have_count(1)
+    expect(error).to_contain_text("Authentication failed")
+    expect(error).to_contain_text("Incorrect API key")
+    expect(page.locator("article.msg-user")).to_contain_text("Hello?")
+    # Retry from the notice sends the message again; the notice goes with the failed turn.
+    fake_openai.enqueue(Reply(text=["Working now"]))
+    page.locator("article.msg-assistant").last.hover()
+    page.get_by_role("button", name="Retry", exact=True).click()
+    expect(page.locator("article.msg-assistant").last).to_contain_text("Working now")
+    wait_idle(page)
+    expect(page.locator(".msg-error")).to_have_count(0)
 
 
 def test_sending_while_busy_queues_and_runs_after(page: Any, fake_openai: FakeOpenAI, api: Client) -> None:

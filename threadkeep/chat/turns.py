@@ -167,13 +167,13 @@ class Turns:
         except ProviderError as exc:
             outcome = "error"
             await self._save_partial(store, session_id, stream_id, reply)
-            await publish("apperror", {"type": exc.kind, "message": exc.message, "hint": exc.hint})
+            await self._fail(store, session_id, stream_id, exc.kind, exc.message, exc.hint, publish)
         except Exception:
             outcome = "error"
             log.exception("turn %s on session %s failed", stream_id, session_id)
             await self._save_partial(store, session_id, stream_id, reply)
-            await publish("apperror", {"type": "error", "message": "The turn failed unexpectedly",
-                                       "hint": "See the server log for details."})
+            await self._fail(store, session_id, stream_id, "error", "The turn failed unexpectedly",
+                             "See the server log for details.", publish)
         finally:
             await self._finish(store, session_id, stream_id, outcome, turn_in, turn_out, turn_cost, publish)
 
@@ -187,6 +187,8 @@ class Turns:
         page = await store.page_of_messages(session_id)
         out: list[dict[str, Any]] = []
         for m in page.messages:
+            if m.meta.get("_error"):  # a stored error notice is for the reader, never for the model
+                continue
             item: dict[str, Any] = {"role": m.role, "content": m.content}
             if m.tool_calls:
                 item["tool_calls"] = m.tool_calls
@@ -239,6 +241,13 @@ class Turns:
             return
         with contextlib.suppress(Exception):
             await asyncio.shield(store.put_reply(session_id, stream_id, reply.seq, reply.message(partial=True)))
+
+    async def _fail(self, store: SessionStore, session_id: str, stream_id: str, kind: str, message: str,
+                    hint: str, publish: Any) -> None:
+        """Keep the error with the turn (so a reload still shows it), then tell the readers."""
+        with contextlib.suppress(Exception):
+            await asyncio.shield(store.put_reply(session_id, stream_id, None, error_message(kind, message, hint)))
+        await publish("apperror", {"type": kind, "message": message, "hint": hint})
 
     async def _run_tools(self, store: SessionStore, session_id: str, stream_id: str, workspace: str,
                          allow_network: bool, calls: list[dict[str, Any]], publish: Any) -> None:
@@ -312,6 +321,20 @@ class Turns:
             await self.start(store, session_id, queued.content, queued.model, queued.attachments)
         except SessionBusy:
             await self.ts.enqueue(session_id, queued.content, queued.model, queued.attachments)
+
+
+# hermes' labels: its page shows the stored notice as the reply's text.
+_ERROR_LABELS = {"auth": "Authentication failed", "rate_limit": "Rate limit reached", "quota": "Out of credits",
+                 "model_not_found": "Model not found", "no_response": "No response received", "error": "Error"}
+
+
+def error_message(kind: str, message: str, hint: str) -> Message:
+    """A failed turn's notice, kept as hermes keeps it: an assistant message marked `_error` (left out of what
+    the model sees next), with the error's parts under `error` for pages that draw it themselves."""
+    label = _ERROR_LABELS.get(kind, "Error")
+    text = f"**{label}:** {message}" + (f"\n\n*{hint}*" if hint else "")
+    return Message(role="assistant", content=text,
+                   meta={"_error": True, "error": {"type": kind, "message": message, "hint": hint}})
 
 
 def _args(arguments_json: str) -> Any:

@@ -469,7 +469,9 @@ export function initChat(root) {
       setRunning(false);
       renderAll();
       // Keep the inline error / stopped note of this turn under the stored messages.
-      const kept = errorOrStop.filter((n) => !n.classList.contains("msg-note") || !fresh.some((e) => e.msg._partial));
+      // (A stored error notice is drawn from the transcript now: keep no second copy.)
+      const kept = errorOrStop.filter((n) => (!n.classList.contains("msg-note") || !fresh.some((e) => e.msg._partial))
+        && (!n.classList.contains("msg-error") || !fresh.some((e) => e.msg._error)));
       if (kept.length) {
         const holder = h("article", { class: "msg msg-assistant msg-outcome", dataset: { role: "outcome" } },
           h("div", { class: "msg-avatar", "aria-hidden": "true" }, icon("logo", { size: 16 })),

@@ -172,6 +172,17 @@ export function renderMessage(msg, index, ctx) {
     return el;
   }
 
+  if (role === "assistant" && msg._error && msg.error && typeof msg.error === "object") {
+    // A failed turn's stored notice: drawn as the live error was (its text is hermes' rendering of the same).
+    el.classList.add("msg-outcome");
+    el.append(h("div", { class: "msg-avatar", "aria-hidden": "true" }, icon("logo", { size: 16 })),
+      h("div", { class: "msg-main" }, h("div", { class: "msg-body" }, errorBlock(msg.error)),
+        h("div", { class: "msg-actions" },
+          ctx.isLast ? actionButton("retry", "Retry", () => ctx.onRetry()) : null,
+          ctx.isLast ? actionButton("undo", "Undo last turn", () => ctx.onUndo()) : null)));
+    return el;
+  }
+
   if (role === "assistant") {
     const body = h("div", { class: "msg-body" });
     if (msg.reasoning) body.append(reasoningBlock(msg.reasoning));
