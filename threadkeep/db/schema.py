@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -162,11 +163,14 @@ sessions = Table(
     Column("version", Integer, nullable=False, default=1),
     Column("owner_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("allow_network", Boolean, nullable=False, default=False),  # run_command may use the network
-    Index("ix_sessions_owner_list", "owner_id", "updated_at", "id"),
-    Index("ix_sessions_owner_archived_list", "owner_id", "archived", "updated_at", "id"),
-    Index("ix_sessions_owner_pinned_list", "owner_id", "pinned", "updated_at", "id"),
     Index("ix_sessions_project", "project_id"),
 )
+# The list's order, last activity first (migration 0005): the store's queries repeat this expression exactly,
+# so both databases walk these indexes for the list and its keyset cursor.
+ACTIVITY = func.coalesce(sessions.c.last_message_at, sessions.c.updated_at)
+Index("ix_sessions_owner_activity", sessions.c.owner_id, ACTIVITY, sessions.c.id)
+Index("ix_sessions_owner_archived_activity", sessions.c.owner_id, sessions.c.archived, ACTIVITY, sessions.c.id)
+Index("ix_sessions_owner_pinned_activity", sessions.c.owner_id, sessions.c.pinned, ACTIVITY, sessions.c.id)
 
 messages = Table(
     "messages",

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, bindparam, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Float, Row, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.sql.expression import ClauseElement
 
 from ..db.database import Conn, Database
-from ..db.schema import deleted_sessions, messages, sessions
+from ..db.schema import ACTIVITY, deleted_sessions, messages, sessions
 from ..errors import BadRequest, Conflict, NotFound
 from .messages import Message, preview
 from .session import DEFAULT_TITLE, Session, new_session_id
@@ -97,19 +97,36 @@ class Draft:
     estimated_cost: float | None = None
 
 
-def encode_cursor(updated_at: float, session_id: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([updated_at, session_id])).decode().rstrip("=")
+def encode_cursor(activity: float, session_id: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([activity, session_id])).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[float, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        updated_at, session_id = orjson.loads(raw)
-        if not isinstance(session_id, str) or not isinstance(updated_at, int | float):
+        activity, session_id = orjson.loads(raw)
+        if not isinstance(session_id, str) or not isinstance(activity, int | float):
             raise ValueError
-        return float(updated_at), session_id
+        return float(activity), session_id
     except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
         raise BadRequest("cursor is not a valid cursor from a previous page") from exc
+
+
+def activity_of(session: Session) -> float:
+    """Where a session stands in the list: its last message, else its last change (`ACTIVITY` in Python)."""
+    return session.last_message_at if session.last_message_at is not None else session.updated_at
+
+
+def cursor_after(session: Session) -> str:
+    return encode_cursor(activity_of(session), session.id)
+
+
+def after_cursor(cursor: str) -> list[ColumnElement[bool]]:
+    """The keyset condition `(ACTIVITY, id) < cursor`, spelled so both databases range-scan the index on
+    ACTIVITY (SQLite does not for a row-value comparison on an expression)."""
+    activity, session_id = decode_cursor(cursor)
+    expr, at = ACTIVITY, bindparam("after_activity", activity, type_=Float)
+    return [expr <= at, or_(expr < at, sessions.c.id < session_id)]
 
 
 class SessionStores:
@@ -179,7 +196,8 @@ class SessionStore:
         pinned: bool | None = None,
         project_id: str | None = None,
     ) -> Page:
-        """Sessions, newest activity first. With `limit`, one keyset page and the cursor of the next."""
+        """Sessions, last activity first (`ACTIVITY`: the last message, else the last change), ties by id.
+        With `limit`, one keyset page and the cursor of the next."""
         query = select(sessions).where(sessions.c.owner_id == self.owner)
         if archived is not None:
             query = query.where(sessions.c.archived == archived)
@@ -188,17 +206,15 @@ class SessionStore:
         if project_id is not None:
             query = query.where(sessions.c.project_id == project_id)
         if cursor is not None:
-            after = decode_cursor(cursor)
-            query = query.where(tuple_(sessions.c.updated_at, sessions.c.id) < tuple_(*after))
-        query = query.order_by(sessions.c.updated_at.desc(), sessions.c.id.desc())
+            query = query.where(*after_cursor(cursor))
+        query = query.order_by(ACTIVITY.desc(), sessions.c.id.desc())
         if limit is not None:
             query = query.limit(limit + 1)
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
         found = [Session.from_row(r) for r in rows]
         if limit is not None and len(found) > limit:
-            last = found[limit - 1]
-            return Page(found[:limit], encode_cursor(last.updated_at, last.id))
+            return Page(found[:limit], cursor_after(found[limit - 1]))
         return Page(found, None)
 
     async def is_deleted(self, session_id: str) -> bool:
