@@ -33,6 +33,7 @@ class A:
     queue_id: int = 0
     approval_id: str = ""
     b_sid: str = ""  # B's own session, for routes that combine it with one of A's objects
+    ws: str = ""  # a workspace A saved
 
 
 Request = Callable[[A], dict[str, Any]]
@@ -120,6 +121,22 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("POST", "/api/file/rename"): Case(body(session_id=SID, path="secret.txt", new_name="moved.txt")),
     ("POST", "/api/upload"): Case(lambda a: {"data": {"session_id": a.sid, "path": "."},
                                              "files": {"file": ("up.txt", b"x", "text/plain")}}),
+    ("GET", "/api/workspaces"): Case(cross="own"),
+    ("POST", "/api/workspaces/add"): Case(body(path=lambda a: a.ws), cross=400),  # not under B's own folder
+    ("POST", "/api/workspaces/remove"): Case(body(path=lambda a: a.ws), cross="own"),  # B's list, A's untouched
+    ("POST", "/api/workspaces/rename"): Case(body(path=lambda a: a.ws, name="stolen")),
+    ("GET", "/api/workspaces/suggest"): Case(q(prefix=lambda a: a.ws), cross="own"),
+    ("GET", "/api/git-info"): Case(q(session_id=SID)),
+    ("GET", "/api/settings"): Case(cross="own"),
+    ("POST", "/api/settings"): Case(body(theme="light", default_workspace=lambda a: a.ws), cross="own"),
+    ("GET", "/api/reasoning"): Case(cross="own"),
+    ("POST", "/api/reasoning"): Case(body(effort="low"), cross="own"),
+    ("GET", "/api/onboarding/status"): Case(cross="own"),
+    ("POST", "/api/onboarding/complete"): Case(cross="own"),
+    ("GET", "/api/profile/active"): Case(cross="own"),
+    ("GET", "/api/profiles"): Case(cross="own"),
+    ("GET", "/api/crons/recent"): Case(cross="own"),
+    ("GET", "/api/clarify/pending"): Case(q(session_id=SID)),
     ("GET", "/api/approval/pending"): Case(q(session_id=SID)),
     ("POST", "/api/approval/respond"): Case(body(session_id=SID, approval_id=lambda a: a.approval_id,
                                                  choice="once")),
@@ -137,6 +154,11 @@ async def a_objects(app: Any, a: httpx.AsyncClient, b: httpx.AsyncClient) -> A:
     ids.sid = made.json()["session"]["session_id"]
     assert (await a.post("/api/file/create", json={"session_id": ids.sid, "path": "secret.txt",
                                                    "content": "a's secret"})).status_code == 200
+    workspace = made.json()["session"]["workspace"]
+    assert (await a.post("/api/file/create-dir", json={"session_id": ids.sid, "path": "zebra-ws"})).status_code == 200
+    ids.ws = f"{workspace}/zebra-ws"
+    assert (await a.post("/api/workspaces/add", json={"path": ids.ws, "name": "zebra plans"})).status_code == 200
+    assert (await a.post("/api/settings", json={"theme": "system", "default_workspace": ids.ws})).status_code == 200
     ids.pid = (await a.post("/api/projects/create", json={"name": "a's project"})).json()["project"]["project_id"]
     ids.token_id = (await a.post("/api/auth/tokens", json={"name": "a's", "scope": "read"})).json()["id"]
     ids.streamed_sid = (await a.post("/api/session/new", json={})).json()["session"]["session_id"]
@@ -231,7 +253,10 @@ async def _snapshot(a: httpx.AsyncClient, ids: A) -> Any:
     queue = (await a.get("/api/chat/queue", params={"session_id": ids.sid})).json()["queue"]
     pending = (await a.get("/api/approval/pending", params={"session_id": ids.sid})).json()["pending_count"]
     listed = sorted(s["session_id"] for s in (await a.get("/api/sessions")).json()["sessions"])
+    saved = (await a.get("/api/workspaces")).json()["workspaces"]
+    settings = (await a.get("/api/settings")).json()
+    reasoning = (await a.get("/api/reasoning")).json()
     return (session["title"], session["pinned"], session["archived"], session["model"], session["project_id"],
             [m["content"] for m in session["messages"]], [(p["project_id"], p["name"]) for p in projects],
             [(t["id"], t["revoked"]) for t in tokens], file.get("content"), [x["queue_id"] for x in queue],
-            pending, listed)
+            pending, listed, saved, settings["theme"], settings["default_workspace"], reasoning)

@@ -31,7 +31,23 @@ from ..sessions.store import SessionStores
 from ..settings import Settings
 from . import openapi
 from .authn import AuthMiddleware
-from .routes import admin, approvals, auth, chat, files, health, models, projects, search, sessions, transcript, ui
+from .routes import (
+    absent,
+    admin,
+    approvals,
+    auth,
+    chat,
+    files,
+    health,
+    models,
+    preferences,
+    projects,
+    search,
+    sessions,
+    transcript,
+    ui,
+    workspaces,
+)
 from .security import SecurityMiddleware
 
 log = logging.getLogger("threadkeep")
@@ -114,7 +130,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (health, auth, admin, sessions, transcript, search, projects, models, chat, files, approvals):
+    for module in (health, auth, admin, sessions, transcript, search, projects, models, chat, files, approvals,
+                   workspaces, preferences, absent):
         app.include_router(module.router)
     ui.mount(app)
     openapi.install(app)

@@ -1,13 +1,14 @@
-"""Workspace directories: which paths a session may use as its workspace.
+"""Workspace directories: which paths a session may use as its workspace, and which may be saved.
 
 Owns the validation hermes-webui users expect (the path must exist, be a directory, not be a system
-directory, and lie under an allowed root), each refusal with a message that says why. File access inside
-a workspace (tools, file endpoints) is a separate concern.
+directory, and lie under an allowed root or be one of the user's saved workspaces), each refusal with a
+message that says why. File access inside a workspace (tools, file endpoints) is a separate concern.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 from ..errors import BadRequest
@@ -40,8 +41,58 @@ def _system_reason(path: Path) -> str | None:
     return None
 
 
-def resolve_workspace(raw: str, roots: list[Path]) -> Path:
-    """The canonical workspace path for `raw`, or a WorkspaceError saying why it cannot be one."""
+def resolve_workspace(raw: str, roots: list[Path], saved: Collection[Path] = ()) -> Path:
+    """The canonical workspace path for `raw`, or a WorkspaceError saying why it cannot be one. A path in
+    `saved` (the user's saved workspaces, themselves checked when added) is accepted outside the roots."""
+    path = _existing_dir(raw)
+    reason = _system_reason(path)
+    inside_root = any(_is_within(path, root) for root in roots)
+    if reason and not any(path != root and _is_within(path, root) for root in roots):
+        raise WorkspaceError(reason)
+    if not inside_root and path not in saved:
+        allowed = ", ".join(str(r) for r in roots)
+        raise WorkspaceError(f"Workspace is outside the allowed roots ({allowed}) and not a saved workspace: {raw}")
+    return path
+
+
+def resolve_addable(raw: str, roots: list[Path] | None, *, create: bool = False) -> Path:
+    """The canonical path of a directory a user wants to save as a workspace: any directory that is not a
+    system one (hermes), or with `roots` (accounts) only one under them. `create` makes it first."""
+    if create:
+        _make(raw, roots)
+    path = _existing_dir(raw)
+    if roots is not None and any(_is_within(path, root) for root in roots):
+        return path  # the user's own folder, even where that is below a system tree
+    reason = _system_reason(path)
+    if reason:
+        raise WorkspaceError(reason)
+    if roots is not None:
+        allowed = ", ".join(str(r) for r in roots)
+        raise WorkspaceError(f"Workspace must be under your own folder ({allowed}): {raw}")
+    return path
+
+
+def _make(raw: str, roots: list[Path] | None) -> None:
+    """mkdir -p for `create`, refused before touching the disk where the result could never be saved."""
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:
+        raise WorkspaceError(f"Workspace does not exist: {raw}") from None
+    if "\x00" in raw or not path.is_absolute():
+        raise WorkspaceError(f"Workspace path must be absolute: {raw}")
+    path = path.resolve()
+    inside = roots is not None and any(_is_within(path, root) for root in roots)
+    if not inside and (reason := _system_reason(path)):
+        raise WorkspaceError(reason)
+    if roots is not None and not inside:
+        raise WorkspaceError(f"Workspace must be under your own folder: {raw}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"Could not create directory: {exc.strerror or exc}") from None
+
+
+def _existing_dir(raw: str) -> Path:
     if not raw.strip():
         raise WorkspaceError("Workspace path is empty")
     if "\x00" in raw:
@@ -60,11 +111,4 @@ def resolve_workspace(raw: str, roots: list[Path]) -> Path:
         raise WorkspaceError(f"Workspace cannot be read: {raw} ({exc.strerror})") from None
     if not path.is_dir():
         raise WorkspaceError(f"Workspace is not a directory: {raw}")
-    reason = _system_reason(path)
-    inside_root = any(_is_within(path, root) for root in roots)
-    if reason and not any(path != root and _is_within(path, root) for root in roots):
-        raise WorkspaceError(reason)
-    if not inside_root:
-        allowed = ", ".join(str(r) for r in roots)
-        raise WorkspaceError(f"Workspace must be under an allowed root ({allowed}): {raw}")
     return path

@@ -19,8 +19,9 @@ from ...chat.turns import Turns
 from ...errors import BadRequest, NotFound
 from ...sessions.store import SessionBusy, SessionStore
 from ..responses import JsonReply, reply
-from .deps import AppSettings, Body, Me, NotBlank, QuerySessionId, SessionRef, Store, check_session_id
-from .sessions import Workspace, workspace_for
+from .deps import AppSettings, Body, NotBlank, QuerySessionId, SessionRef, Store, check_session_id
+from .sessions import Workspace
+from .workspaces import Book
 
 router = APIRouter(tags=["chat"])
 
@@ -55,15 +56,16 @@ def _message_is_empty(message: str | list[Any]) -> bool:
 
 
 @router.post("/api/chat/start")
-async def start(body: StartChat, request: Request, store: Store, settings: AppSettings, me: Me) -> JsonReply:
+async def start(body: StartChat, request: Request, store: Store, book: Book) -> JsonReply:
     session_id = check_session_id(body.session_id)
     if _message_is_empty(body.message):
         raise BadRequest("message must not be empty")
     session = await store.get(session_id)
     if body.workspace is not None:
-        workspace = workspace_for(settings, me.user_id, body.workspace)
+        workspace = await book.resolve(body.workspace)
         if workspace != session.workspace:
             await store.patch(session_id, workspace=workspace)
+        await book.remember(workspace)
     turns = _turns(request)
     try:
         stream_id = await turns.start(store, session_id, body.message, body.model, body.attachments)

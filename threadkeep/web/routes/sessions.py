@@ -13,14 +13,14 @@ from pydantic import Field
 
 from ...errors import NOT_BLANK, BadRequest
 from ...sessions.messages import MessageError, parse_messages
-from ...settings import Settings
-from ...workspace.roots import resolve_workspace
 from ..responses import JsonReply, reply
-from .deps import AppSettings, Body, Me, Messages, Projects, QuerySessionId, SessionRef, Store, check_session_id
+from .deps import Body, Messages, Projects, QuerySessionId, SessionRef, Store, check_session_id
+from .workspaces import Book
 
 router = APIRouter(tags=["sessions"])
 
 Title = Annotated[str, Field(max_length=500)]
+DEFAULT_PROFILE = "default"  # threadkeep's only profile (routes/preferences)
 # An absolute path (or ~): whether it exists, is a folder and lies under the user's roots is checked on use.
 Workspace = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^(/|~|[A-Za-z]:[\\/])")]
 
@@ -65,40 +65,32 @@ class Move(SessionRef):
     project_id: str | None = None
 
 
-def workspace_for(settings: Settings, user_id: str, raw: str | None) -> str:
-    """The workspace a user asked for (checked against their roots), or their default one (made if missing)."""
-    if raw is None:
-        default = settings.user_workspace(user_id)
-        default.mkdir(parents=True, exist_ok=True)
-        return str(default)
-    return str(resolve_workspace(raw, settings.workspace_roots_for(user_id)))
-
-
 @router.post("/api/session/new")
 async def new_session(
-    store: Store, settings: AppSettings, projects: Projects, me: Me, body: NewSession | None = None
+    store: Store, book: Book, projects: Projects, body: NewSession | None = None
 ) -> JsonReply:
+    """A new session, in the workspace asked for or else the one the user worked in last."""
     body = body or NewSession()
     if body.project_id is not None:
         await projects.get(body.project_id)
     session = await store.create(
-        workspace=workspace_for(settings, me.user_id, body.workspace),
+        workspace=await book.for_new_session(body.workspace),
         title=body.title,
         model=body.model,
-        profile=body.profile,
+        profile=body.profile or DEFAULT_PROFILE,  # hermes stamps the active profile
         project_id=body.project_id,
     )
     return reply({"session": session.full([])})
 
 
 @router.post("/api/session/import")
-async def import_session(body: ImportSession, store: Store, settings: AppSettings, me: Me) -> JsonReply:
+async def import_session(body: ImportSession, store: Store, book: Book) -> JsonReply:
     try:
         msgs = parse_messages(body.messages)
     except MessageError as exc:
         raise BadRequest(str(exc)) from None
     session = await store.create(
-        workspace=workspace_for(settings, me.user_id, body.workspace),
+        workspace=await book.for_new_session(body.workspace),
         title=body.title,
         model=body.model,
         profile=body.profile,
@@ -129,6 +121,12 @@ async def get_session(
     return reply({"session": out})
 
 
+def _listed(compact: dict[str, Any]) -> dict[str, Any]:
+    if compact.get("profile") is None:
+        compact["profile"] = DEFAULT_PROFILE
+    return compact
+
+
 @router.get("/api/sessions")
 async def list_sessions(
     store: Store,
@@ -140,7 +138,8 @@ async def list_sessions(
 ) -> JsonReply:
     """Sessions, newest activity first; all of them unless `limit` is given (then `next_cursor` pages)."""
     page = await store.list(limit=limit, cursor=cursor, archived=archived, pinned=pinned, project_id=project_id)
-    out: dict[str, Any] = {"sessions": [s.compact() for s in page.sessions]}
+    # hermes' page shows only the active profile's sessions: one without a profile is the default one's.
+    out: dict[str, Any] = {"sessions": [_listed(s.compact()) for s in page.sessions]}
     if limit is not None:
         out["next_cursor"] = page.next_cursor
     return reply(out)
@@ -156,16 +155,20 @@ async def rename(body: Rename, store: Store) -> JsonReply:
 
 
 @router.post("/api/session/update")
-async def update_session(body: UpdateSession, store: Store, settings: AppSettings, me: Me) -> JsonReply:
+async def update_session(body: UpdateSession, store: Store, book: Book) -> JsonReply:
+    """Change the workspace (under the user's roots or one they saved; it becomes their last one), the model
+    or the network permission."""
     session_id = check_session_id(body.session_id)
     values: dict[str, Any] = {}
     if body.workspace is not None:
-        values["workspace"] = workspace_for(settings, me.user_id, body.workspace)
+        values["workspace"] = await book.resolve(body.workspace)
     if body.model is not None:
         values["model"] = body.model
     if body.allow_network is not None:
         values["allow_network"] = body.allow_network
     session = await store.patch(session_id, **values) if values else await store.get(session_id)
+    if "workspace" in values:
+        await book.remember(values["workspace"])
     return reply({"session": session.full(None)})
 
 
