@@ -1,4 +1,4 @@
-"""`GET /api/sessions/search`: title and content matches for a query."""
+"""`GET /api/sessions/search`: title and content matches for a query, one page at a time."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ...sessions.search import Filters
 from ..responses import JsonReply, reply
 from .deps import Search
 
@@ -18,6 +19,12 @@ async def search_sessions(
     q: Annotated[str, Query(max_length=500)] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     content: Annotated[bool, Query()] = True,
+    archived: bool | None = None,
+    project_id: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=500, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> JsonReply:
-    hits = await search.search(q, limit=limit, include_content=content)
-    return reply({"sessions": [h.to_dict() for h in hits], "count": len(hits), "query": q})
+    """Title matches first, then content matches; `next_cursor` (null after the last page) asks for more."""
+    found = await search.search(q, limit=limit, include_content=content, cursor=cursor,
+                                filters=Filters(archived=archived, project_id=project_id))
+    return reply({"sessions": [h.to_dict() for h in found.hits], "count": len(found.hits), "query": q,
+                  "next_cursor": found.next_cursor})
