@@ -59,7 +59,7 @@ class Http:
         host, port = base.removeprefix("http://").split(":")
         self.conn = http.client.HTTPConnection(host, int(port), timeout=120)
 
-    def call(self, method: str, path: str, body: Any = None) -> Any:
+    def call(self, method: str, path: str, body: Any = None, *, parse: bool = True) -> Any:
         data = None if body is None else orjson.dumps(body)
         headers = {"Content-Type": "application/json"} if data else {}
         try:
@@ -73,7 +73,7 @@ class Http:
         raw = reply.read()
         if reply.status >= 500:
             raise RuntimeError(f"{method} {path}: {reply.status} {raw[:200]!r}")
-        return orjson.loads(raw) if raw else None
+        return orjson.loads(raw) if raw and parse else raw
 
 
 def stats(samples_ms: list[float]) -> Stats:
@@ -102,6 +102,13 @@ def interleaved(fns: list[Callable[[], Any]], n: int, warmup: int = 3) -> list[S
             if i >= warmup:
                 samples[k].append((time.perf_counter() - t) * 1000)
     return [stats(s) for s in samples]
+
+
+def against_floor(client: Http, fn: Callable[[], Any], n: int) -> Stats:
+    """`fn` timed in turn with `GET /health` on the same server and connection: its stats plus the floor's
+    p50 and the multiple of it (`x_floor`), which is what targets are judged on (the machine's speed moves)."""
+    floor, measured = interleaved([lambda: client.call("GET", "/health"), fn], n)
+    return {**measured, "floor": floor["p50"], "x_floor": measured["p50"] / floor["p50"]}
 
 
 def turn_messages(seed: int, n: int) -> list[Message]:
@@ -246,16 +253,30 @@ class Bench:
 
     def _big_store(self, client: Http, size: int) -> None:
         n = self.n
-        self.r[f"list_page_{size}"] = timed(lambda: client.call("GET", "/api/sessions?limit=50"), n)
+        self.r[f"list_page_{size}"] = against_floor(client, lambda: client.call("GET", "/api/sessions?limit=50"), n)
         if size == 10_000:
             every = 8 if self.quick else 20
-            self.r["list_all_10000"] = timed(lambda: client.call("GET", "/api/sessions"), every)
+            # Bytes only: what the server costs (a hermes client parses in the browser).
+            self.r["list_all_10000"] = against_floor(
+                client, lambda: client.call("GET", "/api/sessions", parse=False), every)
         if size == self.sizes[-1]:
             self.r["store_size"] = size
-            self.r[f"search_common_{size}"] = timed(
-                lambda: client.call("GET", f"/api/sessions/search?q={random.choice(WORDS)}"), n)
-            self.r[f"search_rare_{size}"] = timed(
-                lambda: client.call("GET", f"/api/sessions/search?q=s{random.randrange(size)}m1"), n)
+            first = client.call("GET", "/api/sessions?limit=50")
+            self.r[f"list_page2_{size}"] = against_floor(
+                client, lambda: client.call("GET", f"/api/sessions?limit=50&cursor={first['next_cursor']}"), n)
+            self.r[f"search_common_{size}"] = against_floor(
+                client, lambda: client.call("GET", f"/api/sessions/search?q={random.choice(WORDS)}"), n)
+            self.r[f"search_rare_{size}"] = against_floor(
+                client, lambda: client.call("GET", f"/api/sessions/search?q=s{random.randrange(size)}m1"), n)
+            self.r[f"search_absent_{size}"] = against_floor(
+                client, lambda: client.call("GET", "/api/sessions/search?q=zzzq"), n)
+
+            def second_page() -> Any:
+                words = f"{random.choice(WORDS)}+{random.choice(WORDS)}"
+                page = client.call("GET", f"/api/sessions/search?q={words}&archived=false")
+                return client.call("GET", f"/api/sessions/search?q={words}&archived=false"
+                                          f"&cursor={page['next_cursor']}") if page["next_cursor"] else page
+            self.r[f"search_two_pages_{size}"] = against_floor(client, second_page, n)
 
     def _rename_ratio(self, big: Http, small: Http) -> None:
         big_id = big.call("GET", "/api/sessions?limit=1")["sessions"][0]["session_id"]
@@ -328,6 +349,9 @@ class Bench:
 # -- reporting --------------------------------------------------------------------------------------------
 
 def fmt(value: Any) -> str:
+    if isinstance(value, dict) and "x_floor" in value:
+        return (f"p50 {value['p50']:.2f} ms = **{value['x_floor']:.1f}x floor** ({value['floor']:.2f} ms) · "
+                f"p95 {value['p95']:.2f} ms (n={value['n']})")
     if isinstance(value, dict) and "p50" in value:
         return f"p50 {value['p50']:.2f} ms · p95 {value['p95']:.2f} ms (n={value['n']})"
     if isinstance(value, float):
@@ -336,6 +360,17 @@ def fmt(value: Any) -> str:
 
 
 SEE = "see \"Where the time goes\" below"
+# Targets in ms were set on a day when a small GET took 0.39 ms (issue 11): a target of T ms is met at
+# T / REF_FLOOR_MS multiples of the floor measured in the same run.
+REF_FLOOR_MS = 0.39
+
+
+def within(value: Stats, target_ms: float) -> bool:
+    return bool(value["x_floor"] <= target_ms / REF_FLOOR_MS)
+
+
+def against(target_ms: float) -> str:
+    return f"{target_ms:g} ms (= {target_ms / REF_FLOOR_MS:.0f}x floor)"
 
 
 def targets(r: dict[str, Any], label: str) -> list[tuple[str, str, bool | None, str]]:
@@ -347,10 +382,13 @@ def targets(r: dict[str, Any], label: str) -> list[tuple[str, str, bool | None, 
     cpu = mixed["server_cpu_ms_per_op"]
     undo_why = ("the last-user-message query is planned on statistics from before the 10,000-message import "
                 "(no ANALYZE yet): a scan + sort of the whole transcript; " if label == "postgresql" else "") + SEE
+    unpaged = 15.0 if label == "sqlite" else 25.0
+    searches = [k for k in r if k.startswith("search_")]
     return [
-        (f"list first page (limit=50) at {size:,} sessions p50 < 15 ms", fmt(page), page["p50"] < 15, SEE),
-        ("unpaged list at 10,000 sessions < 150 ms", fmt(r["list_all_10000"]),
-         r["list_all_10000"]["p50"] < 150, SEE),
+        (f"list first page (limit=50) at {size:,} sessions p50 < {against(15)}", fmt(page), within(page, 15), SEE),
+        (f"unpaged list at 10,000 sessions p50 < {against(unpaged)}", fmt(r["list_all_10000"]),
+         within(r["list_all_10000"], unpaged), SEE),
+        *[(f"{k.replace('_', ' ')} p50 < {against(50)}", fmt(r[k]), within(r[k], 50), SEE) for k in searches],
         ("last 50 of a 10,000-message session < 5 ms", fmt(r["get_last50_of_10k"]),
          r["get_last50_of_10k"]["p50"] < 5, SEE),
         ("whole 10,000-message session < 60 ms", fmt(r["get_all_10k"]), r["get_all_10k"]["p50"] < 60, SEE),
@@ -364,6 +402,9 @@ def targets(r: dict[str, Any], label: str) -> list[tuple[str, str, bool | None, 
          f"{mixed['ops_per_s']:,.0f} ops/s", mixed["ops_per_s"] >= 2000 if label == "sqlite" else None,
          f"the server spends {cpu:.3f} ms of CPU per op: one process tops out near {1 / cpu:,.0f} ops/s "
          f"on a core it does not share; {SEE}"),
+        ("server RSS at start (idle) < 60 MB", f"{r['rss_start_mb']:.0f} MB", r["rss_start_mb"] < 60, SEE),
+        ("server RSS after the mixed bench < 100 MB", f"{r['rss_after_mixed_mb']:.0f} MB",
+         r["rss_after_mixed_mb"] < 100, SEE),
         ("server RSS < 100 MB after the run", f"{r['rss_end_mb']:.0f} MB (peak {r['rss_peak_mb']:.0f} MB)",
          r["rss_end_mb"] < 100,
          f"{r['rss_start_mb']:.0f} MB is there at start (imported libraries"
@@ -394,9 +435,14 @@ def section(label: str, r: dict[str, Any]) -> list[str]:
         ("server RSS after the mix", f"{r['rss_after_mixed_mb']:.1f} MB"),
         *[(f"list first page (`limit=50`) at {int(k.rsplit('_', 1)[1]):,} sessions", fmt(v))
           for k, v in r.items() if k.startswith("list_page_")],
-        ("unpaged list at 10,000 sessions", fmt(r["list_all_10000"])),
+        (f"list second page (cursor) at {r['store_size']:,} sessions", fmt(r[f"list_page2_{r['store_size']}"])),
+        ("unpaged list at 10,000 sessions (bytes received, not parsed)", fmt(r["list_all_10000"])),
         (f"search, common word, at {r['store_size']:,} sessions", fmt(r[f"search_common_{r['store_size']}"])),
         (f"search, rare word, at {r['store_size']:,} sessions", fmt(r[f"search_rare_{r['store_size']}"])),
+        (f"search, word found nowhere, at {r['store_size']:,} sessions",
+         fmt(r[f"search_absent_{r['store_size']}"])),
+        (f"search, two common words, archived=false, first + second page, at {r['store_size']:,} sessions",
+         fmt(r[f"search_two_pages_{r['store_size']}"])),
         ("rename at 100 sessions (second server)", fmt(r["rename_100"])),
         (f"rename at {r['store_size']:,} sessions (interleaved with the above)", fmt(r["rename_big"])),
         ("server RSS at the end / peak", f"{r['rss_end_mb']:.1f} MB / {r['rss_peak_mb']:.1f} MB"),
@@ -423,6 +469,10 @@ def report(results: dict[str, dict[str, Any]], quick: bool) -> str:
         "keep-alive connections from one process on the same machine, so client and server share the "
         "2 cores. "
         "Latencies are client-side wall clock per request; ratios come from interleaved runs.",
+        "- Floor: figures marked `x floor` were timed in turn with `GET /health` on the same server and "
+        "connection; targets in ms are judged as multiples of the floor (a target of T ms = T / "
+        f"{REF_FLOOR_MS} ms floor multiples, the issue-11 reference day). Other engineers ran test suites on "
+        "the same 2 cores during these runs: absolute figures are noisy, the multiples less so.",
         "",
     ]
     for label, r in results.items():
