@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.chat.test_turns import approve_next, chat, events, start, transcript  # noqa: F401 (chat: a fixture)
+from tests.chat.test_turns import approve_next, chat, chat_app, events, start, transcript  # noqa: F401 (fixtures)
 from tests.fakes.openai_server import FakeOpenAI, Reply, ToolCall
 from tests.sse_client import named
 from threadkeep.chat.sandbox import Limits, Sandbox, SandboxMode

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.fakes.openai_server import FakeOpenAI, Reply, ToolCall, error_reply
 from tests.sse_client import Event, named, parse
@@ -17,17 +18,22 @@ from threadkeep.web.app import create_app
 
 
 @pytest.fixture
-async def chat(tmp_path: Path, database_url: str, fake_openai: FakeOpenAI,
-               monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+async def chat_app(tmp_path: Path, database_url: str, fake_openai: FakeOpenAI,
+                   monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FastAPI]:
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
     settings = Settings(data_dir=tmp_path / "data", database_url=database_url, workspace_roots=[tmp_path],
                         checkpoint_seconds=0.05, provider_max_retries=0, access_log=False)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787", timeout=30) as c:
-            yield c
+        yield app
+
+
+@pytest.fixture
+async def chat(chat_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=chat_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787", timeout=30) as c:
+        yield c
 
 
 async def new_session(c: httpx.AsyncClient) -> str:
@@ -260,3 +266,65 @@ async def test_usage_and_cost_accumulate(chat: httpx.AsyncClient, fake_openai: F
     (row,) = usage["by_model"]
     assert (row["model"], row["input_tokens"], row["output_tokens"], row["messages"]) == ("gpt-4o-mini", 3000, 300, 2)
     assert row["estimated_cost"] == pytest.approx(usage["estimated_cost"])
+
+
+async def test_deleting_a_session_cancels_its_running_turn(chat: httpx.AsyncClient, chat_app: FastAPI,
+                                                          fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=[f"w{i} " for i in range(200)], delay=0.05))
+    sid = await new_session(chat)
+    stream_id = await start(chat, sid)
+    await chat.post("/api/chat/start", json={"session_id": sid, "message": "queued", "queue": True})
+    reader = asyncio.create_task(events(chat, stream_id))  # a page following the turn
+    await asyncio.sleep(0.3)
+    assert (await chat.post("/api/session/delete", json={"session_id": sid})).json() == {"ok": True}
+    assert not chat_app.state.turns.running(stream_id)  # stopped before the delete answered
+    got = await reader
+    assert named(got, "cancel") and got[-1][1] == "stream_end" and not named(got, "apperror")
+    assert (await chat.get("/api/session", params={"session_id": sid})).status_code == 404
+    assert await chat_app.state.turns.ts.queued(sid) == []  # the queued message went with it
+    await asyncio.sleep(0.2)
+    assert len(fake_openai.chat_requests()) == 1  # and never ran
+
+
+async def test_deleting_a_session_forgets_its_approvals(chat: httpx.AsyncClient, chat_app: FastAPI,
+                                                        fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    write = ToolCall("c1", "write_file", '{"path": "a.txt", "content": "x"}')
+    command = ToolCall("c2", "run_command", '{"command": "echo hi"}')
+    fake_openai.enqueue(Reply(text=[], tool_calls=[write]), Reply(text=["Done."]),
+                        Reply(text=[], tool_calls=[command]), Reply(text=["never"]))
+    sid = (await chat.post("/api/session/new", json={"workspace": str(ws)})).json()["session"]["session_id"]
+    first = await start(chat, sid, "write")
+    await approve_next(chat, sid, "session")  # write_file allowed for the rest of this chat
+    await events(chat, first)
+    await wait_idle(chat, sid)
+    approvals = chat_app.state.approvals
+    assert approvals.allowed(sid, "write_file")
+    second = await start(chat, sid, "run")
+    for _ in range(200):
+        if await approvals.pending(sid):
+            break
+        await asyncio.sleep(0.02)
+    assert [a["tool"] for a in await approvals.pending(sid)] == ["run_command"]
+    reader = asyncio.create_task(events(chat, second))
+    await asyncio.sleep(0.1)
+    assert (await chat.post("/api/session/delete", json={"session_id": sid})).json() == {"ok": True}
+    assert await approvals.pending(sid) == [] and not approvals.allowed(sid, "write_file")
+    assert not chat_app.state.turns.running(second)
+    assert named(await reader, "cancel")
+
+
+async def test_a_turn_whose_session_is_deleted_elsewhere_ends_quietly(
+        chat: httpx.AsyncClient, chat_app: FastAPI, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
+    fake_openai.enqueue(Reply(text=[f"w{i} " for i in range(200)], delay=0.02))
+    sid = await new_session(chat)
+    stream_id = await start(chat, sid)
+    reader = asyncio.create_task(events(chat, stream_id))
+    await asyncio.sleep(0.3)
+    owner = (await chat_app.state.sessions.owners([sid]))[sid]
+    assert await chat_app.state.sessions.of(owner).delete(sid)  # as another instance would: no cancel here
+    got = await asyncio.wait_for(reader, 10)  # the turn stops at its next write
+    assert named(got, "cancel") and got[-1][1] == "stream_end" and not named(got, "apperror")
+    assert not chat_app.state.turns.running(stream_id)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -201,3 +201,19 @@ async def test_cleanup_zero_message_removes_empty_sessions(client: httpx.AsyncCl
     ids = [s["session_id"] for s in (await client.get("/api/sessions")).json()["sessions"]]
     assert ids == [kept] and empty not in ids
     assert (await client.post("/api/sessions/cleanup", json={})).json()["ok"] is True
+
+
+async def test_cleanup_removes_only_empty_sessions_never_named(client: httpx.AsyncClient) -> None:
+    untitled = (await new(client))["session_id"]
+    named = (await new(client))["session_id"]
+    await client.post("/api/session/rename", json={"session_id": named, "title": "Plans"})
+    kept = await imported(client)
+    r = await client.post("/api/sessions/cleanup")
+    assert r.json() == {"ok": True, "cleaned": 1}
+    ids = {s["session_id"] for s in (await client.get("/api/sessions")).json()["sessions"]}
+    assert ids == {named, kept}
+    # ... where cleanup_zero_message takes every empty one
+    assert (await client.post("/api/sessions/cleanup_zero_message")).json() == {"ok": True, "cleaned": 1}
+    assert [s["session_id"] for s in (await client.get("/api/sessions")).json()["sessions"]] == [kept]
+    assert (await client.post("/api/session/new", json={})).status_code == 200
+    assert (await client.get("/api/session", params={"session_id": untitled})).status_code == 404

@@ -31,7 +31,7 @@ from ..providers.base import (
 )
 from ..sessions.messages import Message, content_text
 from ..sessions.session import DEFAULT_TITLE
-from ..sessions.store import SessionBusy, SessionStore, SessionStores
+from ..sessions.store import SessionBusy, SessionNotFound, SessionStore, SessionStores
 from .pricing import Pricing
 from .turn_store import TurnStore
 
@@ -115,6 +115,19 @@ class Turns:
             await asyncio.wait_for(asyncio.shield(task), timeout=10)
         return True
 
+    async def delete_session(self, store: SessionStore, session_id: str) -> bool:
+        """Delete a session of `store`'s user for good: its running turn is cancelled first (its readers get
+        `cancel`), its approvals and "allow for this chat" choices are forgotten. Idempotent, like the store's
+        delete; another user's session is left alone. (A turn another instance runs stops at its next write.)"""
+        try:
+            session = await store.get(session_id)
+        except SessionNotFound:
+            return await store.delete(session_id)
+        if session.active_stream_id is not None:
+            await self.cancel(session.active_stream_id)
+        await self.approvals.forget(session_id)
+        return await store.delete(session_id)
+
     def running(self, stream_id: str) -> bool:
         task = self._tasks.get(stream_id)
         return task is not None and not task.done()
@@ -164,6 +177,10 @@ class Turns:
             await self._save_partial(store, session_id, stream_id, reply)
             await self.approvals.cancel_session(session_id)
             await publish("cancel", {"session_id": session_id, "message": "Cancelled by user"})
+        except SessionNotFound:  # the session was deleted under the turn (by another instance)
+            outcome = "cancel"
+            await self.approvals.cancel_session(session_id)
+            await publish("cancel", {"session_id": session_id, "message": "The session was deleted"})
         except ProviderError as exc:
             outcome = "error"
             await self._save_partial(store, session_id, stream_id, reply)
@@ -296,6 +313,8 @@ class Turns:
                                        "usage": usage})
             if new_title:
                 await publish("title", {"session_id": session_id, "title": new_title})
+            await publish("stream_end", {"session_id": session_id, "outcome": outcome})
+        except SessionNotFound:  # deleted meanwhile: nothing to release
             await publish("stream_end", {"session_id": session_id, "outcome": outcome})
         except Exception:
             log.exception("finishing turn %s failed", stream_id)

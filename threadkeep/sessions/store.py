@@ -514,12 +514,15 @@ class SessionStore:
         query = select(deleted_sessions.c.id).where(deleted_sessions.c.id == session_id)
         return (await conn.execute(query)).first() is not None
 
-    async def delete_empty(self) -> int:
-        """Delete every session with no messages (and no turn running); returns how many."""
+    async def delete_empty(self, *, untitled_only: bool = False) -> int:
+        """Delete every session with no messages (and no turn running), with `untitled_only` only those never
+        named (still titled "Untitled"); returns how many."""
         async with self.db.write() as conn:
             query = select(sessions.c.id).where(
                 sessions.c.owner_id == self.owner, sessions.c.message_count == 0, sessions.c.active_stream_id.is_(None)
             )
+            if untitled_only:
+                query = query.where(sessions.c.title == DEFAULT_TITLE)
             ids = list((await conn.execute(query)).scalars())
             if ids:
                 await conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
@@ -637,7 +640,7 @@ class SessionStore:
             query = _SESSION_FOR_UPDATE if self.db.dialect == "postgresql" else _SESSION_BY_ID
             row = (await conn.execute(query, self._key(session_id))).first()
             if row is None:
-                raise NotFound(SESSION_NOT_FOUND)
+                raise SessionNotFound(SESSION_NOT_FOUND)
             yield conn, Session.from_row(row)
 
     async def _touch(self, conn: Conn, session_id: str, now: float | None, **values: Any) -> Session:
@@ -656,13 +659,13 @@ class SessionStore:
             params = {f"v_{k}": v for k, v in values.items()}
             row = (await conn.execute(_touch_statement(tuple(values)), {**self._key(session_id), **params})).first()
         if row is None:
-            raise NotFound(SESSION_NOT_FOUND)
+            raise SessionNotFound(SESSION_NOT_FOUND)
         return Session.from_row(row)
 
     async def _load(self, conn: Conn, session_id: str) -> Session:
         row: Row[Any] | None = (await conn.execute(_SESSION_BY_ID, self._key(session_id))).first()
         if row is None:
-            raise NotFound(SESSION_NOT_FOUND)
+            raise SessionNotFound(SESSION_NOT_FOUND)
         return Session.from_row(row)
 
 
@@ -677,6 +680,10 @@ def _touch_statement(keys: tuple[str, ...]) -> Any:
         .values(version=sessions.c.version + 1, **values)
         .returning(*sessions.c)
     )
+
+
+class SessionNotFound(NotFound):
+    """No such session for this user (never was, deleted, or another user's)."""
 
 
 class NothingToRemove(BadRequest):

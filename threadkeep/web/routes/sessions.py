@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from ...chat.turns import Turns
 from ...errors import NOT_BLANK, BadRequest
 from ...sessions.messages import MessageError, parse_messages
 from ..responses import JsonReply, reply
@@ -194,17 +195,21 @@ async def move(body: Move, store: Store, projects: Projects) -> JsonReply:
 
 
 @router.post("/api/session/delete")
-async def delete(body: SessionRef, store: Store) -> JsonReply:
-    await store.delete(check_session_id(body.session_id))
+async def delete(body: SessionRef, store: Store, request: Request) -> JsonReply:
+    """Delete for good; a turn running on it is cancelled and its approvals are forgotten."""
+    turns: Turns = request.app.state.turns
+    await turns.delete_session(store, check_session_id(body.session_id))
     return reply({"ok": True})
 
 
 @router.post("/api/sessions/cleanup_zero_message")
 async def cleanup_zero_message(store: Store) -> JsonReply:
+    """Delete every session without messages (hermes' test fixtures call it after each test)."""
     return reply({"ok": True, "cleaned": await store.delete_empty()})
 
 
 @router.post("/api/sessions/cleanup")
 async def cleanup(store: Store) -> JsonReply:
-    return reply({"ok": True, "cleaned": await store.delete_empty()})
+    """Delete the sessions without messages that were never named (still "Untitled"), as hermes does."""
+    return reply({"ok": True, "cleaned": await store.delete_empty(untitled_only=True)})
 
