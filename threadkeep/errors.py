@@ -89,6 +89,8 @@ def _describe_validation(exc: RequestValidationError) -> str:
         return f"{where} is not a valid {field.replace('_', ' ')}"
     if kind == "string_too_short" and first.get("ctx", {}).get("min_length") == 1:
         return f"{where} is required" if field.endswith("_id") or field == "path" else f"{where} must not be empty"
+    if kind == "string_pattern_mismatch" and field == "workspace":
+        return f"Workspace path must be absolute: {first.get('input')}"
     if kind == "string_pattern_mismatch" and first.get("ctx", {}).get("pattern") == NOT_BLANK:
         return f"{where} must not be empty"
     return f"{where}: {first.get('msg', 'invalid value')}"

@@ -91,11 +91,11 @@ async def test_truncate_keeps_first_messages(store: Any, tmp_path: Any) -> None:
         await store.truncate(session.id, -1)
 
 
-async def test_clear_keeps_session_and_resets_counters(store: Any, tmp_path: Any) -> None:
+async def test_clear_keeps_session_and_resets_counters_and_title(store: Any, tmp_path: Any) -> None:
     msgs = [Message(role="user", content="q"), Message(role="assistant", content="a", output_tokens=7)]
     session = await store.create(workspace=str(tmp_path), title="keep me", messages=msgs)
     cleared = await store.clear(session.id)
-    assert (cleared.title, cleared.message_count, cleared.output_tokens) == ("keep me", 0, 0)
+    assert (cleared.title, cleared.message_count, cleared.output_tokens) == ("Untitled", 0, 0)
     await store.append(session.id, turn(5))
     assert await texts(store, session.id) == ["user 5", "reply 5"]
 

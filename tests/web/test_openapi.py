@@ -40,13 +40,15 @@ async def test_405_lists_every_method_of_the_path(client: httpx.AsyncClient) -> 
     assert "POST" in allowed
 
 
-async def test_bad_ids_and_blank_text_are_400_in_plain_words(client: httpx.AsyncClient) -> None:
+async def test_bad_ids_and_empty_text_are_400_in_plain_words(client: httpx.AsyncClient) -> None:
     bad = await client.post("/api/session/rename", json={"session_id": "../x", "title": "t"})
     assert bad.status_code == 400 and bad.json()["error"] == "session_id is not a valid session id"
     missing = await client.get("/api/session")
     assert missing.status_code == 400 and missing.json()["error"] == "session_id is required"
     made = (await client.post("/api/session/new", json={})).json()["session"]["session_id"]
-    blank = await client.post("/api/session/rename", json={"session_id": made, "title": "   "})
-    assert blank.status_code == 400 and blank.json()["error"] == "title must not be empty"
+    empty = await client.post("/api/session/rename", json={"session_id": made, "title": ""})
+    assert empty.status_code == 400 and empty.json()["error"] == "title must not be empty"
+    blank = await client.post("/api/projects/create", json={"name": "   "})
+    assert blank.status_code == 400 and blank.json()["error"] == "name must not be empty"
     unknown_home = await client.post("/api/session/new", json={"workspace": "~no-such-user-here/x"})
     assert unknown_home.status_code == 400 and "does not exist" in unknown_home.json()["error"]

@@ -172,11 +172,15 @@ async def test_session_field_changes_reject_bad_bodies(client: httpx.AsyncClient
     assert r.status_code == 400 and r.json()["error"]
 
 
-async def test_rename_to_blank_is_refused_and_changes_nothing(client: httpx.AsyncClient) -> None:
+async def test_rename_as_hermes_strips_cuts_and_blank_is_untitled(client: httpx.AsyncClient) -> None:
     sid = await imported(client)
     r = await client.post("/api/session/rename", json={"session_id": sid, "title": "   "})
-    assert r.status_code == 400
-    assert (await client.get("/api/session/status", params={"session_id": sid})).json()["title"] == "imp"
+    assert r.status_code == 200 and r.json()["session"]["title"] == "Untitled" and "ok" not in r.json()
+    r = await client.post("/api/session/rename", json={"session_id": sid, "title": "  " + "x" * 100 + "  "})
+    assert r.json()["session"]["title"] == "x" * 80
+    empty = await client.post("/api/session/rename", json={"session_id": sid, "title": ""})
+    assert empty.status_code == 400
+    assert (await client.get("/api/session/status", params={"session_id": sid})).json()["title"] == "x" * 80
 
 
 async def test_unknown_session_changes_are_404(client: httpx.AsyncClient) -> None:

@@ -31,12 +31,13 @@ async def test_truncate_clear_and_bad_keep_count(client: httpx.AsyncClient) -> N
     sid = await imported(client)
     r = await client.post("/api/session/truncate", json={"session_id": sid, "keep_count": 1})
     assert r.json()["ok"] is True and r.json()["session"]["message_count"] == 1
+    assert [m["content"] for m in r.json()["session"]["messages"]] == ["first question"]  # hermes: full form
     assert await messages(client, sid) == [("user", "first question")]
     for bad in (-1, "2", 1.5, None, True):
         r = await client.post("/api/session/truncate", json={"session_id": sid, "keep_count": bad})
         assert r.status_code == 400 and "keep_count" in r.json()["error"], bad
     r = await client.post("/api/session/clear", json={"session_id": sid})
-    assert r.json()["session"]["message_count"] == 0 and r.json()["session"]["title"] == "imp"
+    assert r.json()["session"]["message_count"] == 0 and r.json()["session"]["title"] == "Untitled"  # as hermes
 
 
 async def test_branch_copies_messages(client: httpx.AsyncClient) -> None:
@@ -85,6 +86,24 @@ async def test_export_json_and_markdown(client: httpx.AsyncClient) -> None:
     assert "# imp" in md.text and "second question" in md.text
     bad = await client.get("/api/session/export", params={"session_id": sid, "format": "pdf"})
     assert bad.status_code == 400
+    assert "project" not in doc
+
+
+async def test_export_carries_the_sessions_project(client: httpx.AsyncClient) -> None:
+    """As the CLI export does: an import elsewhere can recreate the project."""
+    sid = await imported(client)
+    made = await client.post("/api/projects/create", json={"name": "Garden", "color": "#22c55e"})
+    project = made.json()["project"]
+    await client.post("/api/session/move", json={"session_id": sid, "project_id": project["project_id"]})
+    doc = (await client.get("/api/session/export", params={"session_id": sid})).json()
+    assert doc["project_id"] == project["project_id"]
+    assert {k: doc["project"][k] for k in ("project_id", "name", "color")} == {
+        "project_id": project["project_id"], "name": "Garden", "color": "#22c55e"}
+    md = await client.get("/api/session/export", params={"session_id": sid, "format": "md"})
+    assert "- Project: Garden" in md.text
+    await client.post("/api/projects/delete", json={"project_id": project["project_id"]})
+    doc = (await client.get("/api/session/export", params={"session_id": sid})).json()
+    assert doc["project_id"] is None and "project" not in doc
 
 
 @pytest.mark.parametrize("path", ["/api/session/retry", "/api/session/undo", "/api/session/clear",

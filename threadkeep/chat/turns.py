@@ -115,6 +115,10 @@ class Turns:
             await asyncio.wait_for(asyncio.shield(task), timeout=10)
         return True
 
+    def active_count(self) -> int:
+        """How many turns this instance is running now."""
+        return sum(1 for task in self._tasks.values() if not task.done())
+
     async def delete_session(self, store: SessionStore, session_id: str) -> bool:
         """Delete a session of `store`'s user for good: its running turn is cancelled first (its readers get
         `cancel`), its approvals and "allow for this chat" choices are forgotten. Idempotent, like the store's

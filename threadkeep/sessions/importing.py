@@ -24,7 +24,7 @@ from sqlalchemy.exc import StatementError
 from ..db.database import Database
 from ..db.migrate import upgrade
 from ..db.schema import LOCAL_USER_ID
-from ..errors import ApiError, NotFound
+from ..errors import ApiError
 from ..settings import Settings
 from .exporting import EXPORT_FORMAT, export_document, markdown
 from .messages import Message, MessageError, parse_messages
@@ -340,12 +340,7 @@ async def export_session(settings: Settings, session_id: str, fmt: str, output: 
     try:
         await upgrade(db)
         page = await SessionStore(db, owner).page_of_messages(session_id)
-        project = None
-        if page.session.project_id is not None:
-            try:
-                project = await ProjectStore(db, owner).get(page.session.project_id)
-            except NotFound:
-                project = None
+        project = await ProjectStore(db, owner).find(page.session.project_id)
     except ApiError as exc:
         console.print(f"error: {exc.message}: {session_id}", markup=False)
         return 1

@@ -59,6 +59,15 @@ class ProjectStore:
             raise NotFound(PROJECT_NOT_FOUND)
         return Project.from_row(row)
 
+    async def find(self, project_id: str | None) -> Project | None:
+        """The project, or None when there is no id or no such project of this user (an export's lookup)."""
+        if project_id is None:
+            return None
+        try:
+            return await self.get(project_id)
+        except NotFound:
+            return None
+
     async def create(self, name: str, color: str | None = None) -> Project:
         now = time.time()
         project = Project(secrets.token_hex(6), name, color, now, now)

@@ -86,6 +86,7 @@ class Session:
             "estimated_cost": self.estimated_cost,
             "active_stream_id": self.active_stream_id,
             "is_streaming": self.active_stream_id is not None,
+            "personality": None,  # hermes' per-session personality: threadkeep has none
         }
 
     def full(self, messages: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -94,6 +95,10 @@ class Session:
         out["tool_calls"] = self.tool_calls
         out["total_tokens"] = self.total_tokens
         out["allow_network"] = self.allow_network
+        # hermes' page reads these; threadkeep queues server-side instead (GET /api/chat/queue).
+        out["pending_user_message"] = None
+        out["pending_attachments"] = []
+        out["pending_started_at"] = None
         if messages is not None:
             out["messages"] = messages
         return out

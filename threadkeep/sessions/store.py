@@ -426,10 +426,11 @@ class SessionStore:
             return await self._load(conn, session_id)
 
     async def clear(self, session_id: str) -> Session:
-        """Remove every message; the session itself, its title and settings stay."""
+        """Remove every message; the title goes back to the default (as hermes does); settings stay."""
         async with self._mutate(session_id) as (conn, session):
             await self._cut_at(conn, session, 0)
-            values = {"input_tokens": 0, "output_tokens": 0, "estimated_cost": 0.0, "tool_calls": "[]"}
+            values = {"input_tokens": 0, "output_tokens": 0, "estimated_cost": 0.0, "tool_calls": "[]",
+                      "title": DEFAULT_TITLE}
             return await self._touch(conn, session_id, time.time(), **values)
 
     async def _cut_at(self, conn: Conn, session: Session, seq: int) -> int:

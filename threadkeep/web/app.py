@@ -8,6 +8,7 @@ so tests can run many apps side by side.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -72,6 +73,7 @@ def oidc_client(settings: Settings) -> Any:
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.started_at = time.monotonic()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.default_workspace.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)

@@ -30,6 +30,7 @@ _WORDS = {
     "414": "URL too long",
     "429": "Too many attempts: wait for Retry-After seconds",
 }
+_REQUIRED = {"ImportSession": ["messages"]}
 # Reachable without a login (the rest answer 401 when the server has logins).
 PUBLIC = frozenset({"/health", "/api/auth/login", "/api/auth/status", "/api/auth/oidc/login",
                     "/api/auth/oidc/callback"})
@@ -54,6 +55,9 @@ def build(app: FastAPI) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     components["Error"] = ERROR_SCHEMA
+    for name, fields in _REQUIRED.items():  # checked by the handler, in hermes' words, but required all the same
+        if name in components:
+            components[name]["required"] = sorted({*components[name].get("required", []), *fields})
     login = components.get("Login", {})
     if app.state.settings.auth == "users" and "properties" in login:  # accounts: the name is not optional
         login["required"] = sorted({*login.get("required", []), "username"})

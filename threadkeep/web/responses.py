@@ -6,6 +6,7 @@ once, by orjson, and nothing else walks it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -13,7 +14,12 @@ from starlette.responses import Response
 
 
 class JsonReply(Response):
+    """A JSON reply; never cached (hermes sends `Cache-Control: no-store` on every JSON reply too)."""
+
     media_type = "application/json"
+
+    def __init__(self, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(content, status_code=status_code, headers={"Cache-Control": "no-store", **(headers or {})})
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

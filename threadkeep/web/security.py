@@ -163,6 +163,7 @@ async def _refuse(send: Send, status: int, text: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
                 *_HEADERS,
             ],
         }

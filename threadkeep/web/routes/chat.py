@@ -19,7 +19,7 @@ from ...chat.turns import Turns
 from ...errors import BadRequest, NotFound
 from ...sessions.store import SessionBusy, SessionStore
 from ..responses import JsonReply, reply
-from .deps import AppSettings, Body, NotBlank, QuerySessionId, SessionRef, Store, check_session_id
+from .deps import AppSettings, Body, NotBlank, QuerySessionId, SessionRef, Store, WholeNumber, check_session_id
 from .sessions import Workspace
 from .workspaces import Book
 
@@ -37,7 +37,7 @@ class StartChat(SessionRef):
 
 
 class ClearQueue(SessionRef):
-    queue_id: Annotated[int, Field(ge=1, le=2**53 - 1, strict=False)] | None = None
+    queue_id: Annotated[WholeNumber, Field(ge=1, le=2**53 - 1)] | None = None
 
 
 class CancelBody(Body):

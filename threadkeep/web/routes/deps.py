@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ...auth.principal import Principal
 from ...errors import NOT_BLANK, BadRequest, Unauthorized
@@ -36,8 +36,14 @@ def check_session_id(value: str) -> str:
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # sessions.session.valid_session_id, as the schema says it
 SessionId = Annotated[str, Field(min_length=1, max_length=64, pattern=SESSION_ID_PATTERN)]
 NotBlank = Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
-# Whole numbers in JSON bodies: 3.0 is read as 3 (bodies are otherwise strict: "3" is not a number).
-Count = Annotated[int, Field(ge=0, le=2**31 - 1, strict=False)]
+def _whole(value: Any) -> Any:
+    """3.0 is the whole number 3 (JSON has one number type); 3.5, "3" and true stay what they are: refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A whole number in a JSON body (bodies are otherwise strict).
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+Count = Annotated[WholeNumber, Field(ge=0, le=2**31 - 1)]
 # What one message in a body looks like (`sessions.messages.Message.from_dict` has the last word).
 MESSAGE_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from ...chat.turns import Turns
-from ...errors import NOT_BLANK, BadRequest
+from ...errors import BadRequest
 from ...sessions.messages import MessageError, parse_messages
+from ...sessions.session import DEFAULT_TITLE
 from ..responses import JsonReply, reply
 from .deps import Body, Messages, Projects, QuerySessionId, SessionRef, Store, check_session_id
 from .workspaces import Book
@@ -22,6 +23,8 @@ router = APIRouter(tags=["sessions"])
 
 Title = Annotated[str, Field(max_length=500)]
 DEFAULT_PROFILE = "default"  # threadkeep's only profile (routes/preferences)
+TITLE_MAX = 80  # hermes cuts renamed titles here
+IMPORTED_TITLE = "Imported session"
 # An absolute path (or ~): whether it exists, is a folder and lies under the user's roots is checked on use.
 Workspace = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^(/|~|[A-Za-z]:[\\/])")]
 
@@ -36,7 +39,7 @@ class NewSession(Body):
 
 class ImportSession(Body):
     title: Title | None = None
-    messages: Messages = Field(default_factory=list)
+    messages: Messages | None = None  # required, in hermes' words (see the handler)
     model: str | None = None
     workspace: Workspace | None = None
     tool_calls: list[Any] | None = None
@@ -45,7 +48,8 @@ class ImportSession(Body):
 
 
 class Rename(SessionRef):
-    title: Annotated[str, Field(min_length=1, max_length=500, pattern=NOT_BLANK)]
+    # As hermes: stripped and cut to 80 characters; all blanks become "Untitled".
+    title: Annotated[str, Field(min_length=1, max_length=10_000)]
 
 
 class UpdateSession(SessionRef):
@@ -86,20 +90,23 @@ async def new_session(
 
 @router.post("/api/session/import")
 async def import_session(body: ImportSession, store: Store, book: Book) -> JsonReply:
+    """A new session holding the given messages; hermes' reply (the session with its messages)."""
+    if body.messages is None:
+        raise BadRequest('JSON must contain a "messages" array')
     try:
         msgs = parse_messages(body.messages)
     except MessageError as exc:
         raise BadRequest(str(exc)) from None
     session = await store.create(
         workspace=await book.for_new_session(body.workspace),
-        title=body.title,
+        title=body.title or IMPORTED_TITLE,
         model=body.model,
         profile=body.profile,
         pinned=body.pinned,
         messages=msgs,
         tool_calls=body.tool_calls,
     )
-    return reply({"ok": True, "session": session.full(None)})
+    return reply({"ok": True, "session": session.full([m.to_dict() for m in msgs])})
 
 
 @router.get("/api/session")
@@ -140,7 +147,7 @@ async def list_sessions(
     """Sessions, newest activity first; all of them unless `limit` is given (then `next_cursor` pages)."""
     page = await store.list(limit=limit, cursor=cursor, archived=archived, pinned=pinned, project_id=project_id)
     # hermes' page shows only the active profile's sessions: one without a profile is the default one's.
-    out: dict[str, Any] = {"sessions": [_listed(s.compact()) for s in page.sessions]}
+    out: dict[str, Any] = {"sessions": [_listed(s.compact()) for s in page.sessions], "cli_count": 0}
     if limit is not None:
         out["next_cursor"] = page.next_cursor
     return reply(out)
@@ -148,9 +155,7 @@ async def list_sessions(
 
 @router.post("/api/session/rename")
 async def rename(body: Rename, store: Store) -> JsonReply:
-    title = body.title.strip()
-    if not title:
-        raise BadRequest("title must not be empty")
+    title = body.title.strip()[:TITLE_MAX] or DEFAULT_TITLE
     session = await store.patch(check_session_id(body.session_id), title=title)
     return reply({"session": session.compact()})
 

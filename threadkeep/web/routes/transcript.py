@@ -15,7 +15,7 @@ from ...errors import BadRequest
 from ...sessions.exporting import session_json, session_markdown
 from ...sessions.messages import MessageError, parse_messages
 from ..responses import JsonReply, reply
-from .deps import Count, Messages, QuerySessionId, SessionRef, Store, check_session_id
+from .deps import Count, Messages, Projects, QuerySessionId, SessionRef, Store, check_session_id
 
 router = APIRouter(tags=["transcript"])
 
@@ -46,8 +46,10 @@ async def undo(body: SessionRef, store: Store) -> JsonReply:
 
 @router.post("/api/session/truncate")
 async def truncate(body: Truncate, store: Store) -> JsonReply:
-    session = await store.truncate(check_session_id(body.session_id), body.keep_count)
-    return reply({"ok": True, "session": session.full(None)})
+    session_id = check_session_id(body.session_id)
+    await store.truncate(session_id, body.keep_count)
+    page = await store.page_of_messages(session_id)  # hermes answers with the kept messages
+    return reply({"ok": True, "session": page.session.full([m.to_dict() for m in page.messages])})
 
 
 @router.post("/api/session/clear")
@@ -123,9 +125,12 @@ async def usage(session_id: QuerySessionId, store: Store, request: Request) -> J
 
 @router.get("/api/session/export")
 async def export(
-    session_id: QuerySessionId, store: Store, format: Annotated[Literal["json", "md"], Query()] = "json"
+    session_id: QuerySessionId, store: Store, projects: Projects,
+    format: Annotated[Literal["json", "md"], Query()] = "json",
 ) -> Any:
+    """The session as a download; with its project (as the CLI export has it), so an import recreates it."""
     page = await store.page_of_messages(session_id)
+    project = await projects.find(page.session.project_id)
     if format == "md":
-        return session_markdown(page.session, page.messages)
-    return session_json(page.session, page.messages)
+        return session_markdown(page.session, page.messages, project)
+    return session_json(page.session, page.messages, project)
