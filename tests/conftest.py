@@ -73,6 +73,9 @@ def live_server(_live_server: LiveServer) -> LiveServer:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Browser tests last: Playwright's sync API keeps an event loop running in this thread for the rest of the
+    # session, and no asyncio test could run after it.
+    items.sort(key=lambda item: "/tests/ui/" in str(item.path))
     # Tests that talk to TEST_BASE without asking for a fixture (the seed contract does) still get a server.
     for item in items:
         module = getattr(item, "module", None)
