@@ -83,11 +83,72 @@ async def test_escapes_are_refused_everywhere(client: httpx.AsyncClient, sid: st
     assert (root.parent / "secret.txt").read_text() == "outside\n"
 
 
-async def test_symlink_out_is_refused(client: httpx.AsyncClient, sid: str, root: Path) -> None:
-    (root / "escape").symlink_to(root.parent)
-    reply = await client.get("/api/file", params={"session_id": sid, "path": "escape/secret.txt"})
-    assert reply.status_code == 400
-    assert "outside the workspace" in reply.json()["error"]
+async def test_links_out_are_browsable_as_in_hermes_but_not_into_system_trees(
+        client: httpx.AsyncClient, sid: str, root: Path) -> None:
+    (root.parent / "elsewhere").mkdir()
+    (root.parent / "elsewhere" / "secret.txt").write_text("outside\n")
+    (root / "escape").symlink_to(root.parent / "elsewhere")
+    (root / "up").symlink_to(root.parent)  # an ancestor: a cycle
+    (root / "etc").symlink_to("/etc")
+    (root / "self").symlink_to(root)
+    listed = (await client.get("/api/list", params={"session_id": sid})).json()["entries"]
+    first = listed[0]  # links first, as hermes lists them
+    assert (first["name"], first["type"], first["target"], first["is_dir"]) == (
+        "escape", "symlink", str(root.parent / "elsewhere"), True)
+    assert {e["name"] for e in listed} == {"escape", "docs", "hello.txt"}  # /etc and the cycle hidden
+    inside = (await client.get("/api/list", params={"session_id": sid, "path": "escape"})).json()["entries"]
+    assert "escape/secret.txt" in {e["path"] for e in inside}
+    read = await client.get("/api/file", params={"session_id": sid, "path": "escape/secret.txt"})
+    assert read.status_code == 200 and read.json()["content"] == "outside\n"
+    for path in ("etc/passwd", "../secret.txt", "escape/../../etc/passwd", "/etc/passwd"):
+        for url in ("/api/file", "/api/list", "/api/file/raw"):
+            reply = await client.get(url, params={"session_id": sid, "path": path})
+            assert reply.status_code in (400, 404), (url, path, reply.text)
+    saved = await client.post("/api/file/save", json={"session_id": sid, "path": "escape/secret.txt",
+                                                       "content": "overwritten"})
+    assert saved.status_code == 400 and "outside the workspace" in saved.json()["error"]
+    assert (root.parent / "elsewhere" / "secret.txt").read_text() == "outside\n"
+
+
+async def test_with_accounts_a_link_never_leads_out_of_the_users_own_folder(users_app: Any, tmp_path: Path) -> None:
+    from tests.accounts import add_user, logged_in
+
+    user = await add_user(users_app, "carol")
+    carol = await logged_in(users_app, "carol")
+    made = (await carol.post("/api/session/new", json={})).json()["session"]
+    home = Path(made["workspace"])
+    assert home == users_app.state.settings.user_workspace(user.id)
+    (home / "mine").mkdir()
+    (home / "mine" / "notes.txt").write_text("carol's")
+    (home / "sub").mkdir()
+    (home / "sub" / "to-mine").symlink_to(home / "mine")
+    (home / "out").symlink_to(tmp_path)  # the server's folder: other users' data lives under it
+    listed = (await carol.get("/api/list", params={"session_id": made["session_id"]})).json()["entries"]
+    assert "out" not in {e["name"] for e in listed}
+    for url in ("/api/list", "/api/file", "/api/file/raw"):
+        reply = await carol.get(url, params={"session_id": made["session_id"], "path": "out/secret.txt"})
+        assert reply.status_code in (400, 404) and "outside" in reply.text, (url, reply.text)
+    inner = (await carol.get("/api/list", params={"session_id": made["session_id"], "path": "sub"})).json()
+    assert [(e["name"], e["is_dir"]) for e in inner["entries"]] == [("to-mine", True)]
+
+
+@pytest.mark.parametrize("name", ["日本語.txt", "naïve ☃.txt", 'quo"te\\back.txt', "tab\tname.txt", "emoji 🎉.png",
+                                  "Ω", "new\nline.txt"])
+async def test_raw_names_any_file_in_a_latin1_safe_header(client: httpx.AsyncClient, sid: str, root: Path,
+                                                          name: str) -> None:
+    from urllib.parse import quote
+
+    (root / name).write_bytes(b"data")
+    for extra in ({}, {"download": 1}):
+        reply = await client.get("/api/file/raw", params={"session_id": sid, "path": name, **extra})
+        assert reply.status_code == 200, reply.text
+        header = reply.headers["content-disposition"]
+        assert all(32 <= ord(c) < 127 for c in header), header
+        assert header.endswith("filename*=UTF-8''" + quote(name, safe=""))
+        fallback = header.split('filename="')[1].split('"')[0]
+        assert fallback and '"' not in fallback and "\\" not in fallback
+        if name == "Ω":  # nothing printable is left: a generic name
+            assert 'filename="download"' in header
 
 
 async def test_unknown_or_invalid_session(client: httpx.AsyncClient) -> None:

@@ -105,7 +105,43 @@ def test_list_limit_and_errors(ws: Workspace, root: Path, tmp_path: Path) -> Non
         ws.list_dir("README.md")
     (root / "out").symlink_to(tmp_path / "outside" / "secret.txt")
     listed = {e.name: e for e in ws.list_dir(".")[0]}
-    assert listed["out"].type == "other" and listed["out"].size is None  # nothing about the outside leaks
+    assert "out" not in listed  # without a link policy nothing about the outside shows, not even the link
+
+
+def test_links_are_listed_as_hermes_lists_them(root: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "docs").mkdir(parents=True, exist_ok=True)
+    (outside / "docs" / "guide.md").write_text("# guide")
+    (root / "src").mkdir(exist_ok=True)
+    (root / "src" / "up").symlink_to(root)  # cycles: the root, an ancestor, the folder itself
+    (root / "src" / "here").symlink_to(root / "src")
+    (root / "loop").symlink_to(root / "loop")  # a self-reference cannot even be resolved
+    (root / "inner").symlink_to(root / "src")
+    (root / "docs").symlink_to(outside / "docs")
+    (root / "etc").symlink_to("/etc")
+    (root / "dangling").symlink_to(root / "gone")
+    ws = Workspace(root, links=lambda target: not str(target).startswith("/etc"))
+    top = ws.list_dir(".")[0]
+    assert [e.type for e in top][:3] == ["symlink"] * 3  # links first, then folders, then files
+    byname = {e.name: e.to_dict() for e in top}
+    assert "loop" not in byname and "etc" not in byname
+    assert byname["docs"] == {"name": "docs", "path": "docs", "type": "symlink", "size": None,
+                              "mtime": byname["docs"]["mtime"], "target": str(outside / "docs"), "is_dir": True}
+    assert byname["inner"]["is_dir"] is True and byname["dangling"]["is_dir"] is False
+    assert {e.name for e in ws.list_dir("src")[0]} == {"app.py"}  # `up` and `here` are cycles
+    inside_link = ws.list_dir("docs")[0]  # browsable: paths stay the workspace's own
+    assert [(e.name, e.path, e.type) for e in inside_link] == [("guide.md", "docs/guide.md", "file")]
+    assert ws.read_text("docs/guide.md").to_dict()["path"] == "docs/guide.md"
+    assert ws.file("docs/guide.md") == outside / "docs" / "guide.md"
+    for escape in ("../outside", "docs/../../outside/docs", "/etc", "docs/../../../etc", "etc"):
+        with pytest.raises(FileAccessError):
+            ws.list_dir(escape)
+    with pytest.raises(FileAccessError):  # writes never follow a link out
+        ws.save("docs/new.md", "x")
+    strict = Workspace(root)  # the agent's tools: no link out at all
+    assert "docs" not in {e.name for e in strict.list_dir(".")[0]}
+    with pytest.raises(FileAccessError, match="outside"):
+        strict.read_text("docs/guide.md")
 
 
 def test_read_text_caps_size_and_refuses_binaries(ws: Workspace, root: Path) -> None:

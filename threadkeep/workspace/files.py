@@ -2,8 +2,9 @@
 
 Owns `Workspace` (resolve a relative path and refuse `..` escapes, absolute paths outside, symlinks that
 lead out and NUL bytes; list, read text or bytes, save, create, mkdir, delete, rename, bounded text search)
-and `FileAccessError` with its kinds. Methods block (file I/O): async callers run them in a thread.
-Which directories may be workspaces at all is `workspaces`' concern; the HTTP shapes are `routes/files`'.
+and `FileAccessError` with its kinds. Reads may follow a link out of the workspace where the `links` policy
+allows its target (hermes lets its page browse such links); writes never do. Methods block (file I/O):
+async callers run them in a thread. Which directories may be workspaces at all is `roots`' concern.
 """
 
 from __future__ import annotations
@@ -55,17 +56,26 @@ class NotText(FileAccessError):
     status = 415
 
 
+# Which real paths outside the workspace a link may lead a reader to (None: none at all).
+LinkPolicy = Callable[[Path], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     name: str
-    path: str  # relative to the workspace, with "/"
-    type: str  # "file" | "dir" | "other"
+    path: str  # relative to the workspace, with "/" (through the link, for what lies behind one)
+    type: str  # "file" | "dir" | "symlink" | "other"
     size: int | None
     mtime: float | None
+    target: str | None = None  # a symlink's real target
+    is_dir: bool = False  # a symlink's target is a directory
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "path": self.path, "type": self.type, "size": self.size,
-                "mtime": self.mtime}
+        out: dict[str, Any] = {"name": self.name, "path": self.path, "type": self.type, "size": self.size,
+                               "mtime": self.mtime}
+        if self.type == "symlink":
+            out.update(target=self.target, is_dir=self.is_dir)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +148,8 @@ def _check_shape(rel: str) -> None:
 
 
 class Workspace:
-    def __init__(self, root: str | Path, *, max_read_bytes: int = 2 * 1024 * 1024) -> None:
+    def __init__(self, root: str | Path, *, max_read_bytes: int = 2 * 1024 * 1024,
+                 links: LinkPolicy | None = None) -> None:
         raw = str(root)
         if "\x00" in raw:
             raise FileAccessError("Workspace path contains a NUL character")
@@ -149,6 +160,7 @@ class Workspace:
         if not self.root.is_dir():
             raise FileMissing(f"Workspace is not a directory: {raw}")
         self.max_read_bytes = max_read_bytes
+        self.links = links
 
     # -- paths -------------------------------------------------------------------------------------
 
@@ -168,6 +180,21 @@ class Workspace:
                    if ".." in candidate.parts else "leads outside the workspace (link)")
             raise FileAccessError(f"Path {why}: {rel}")
         return resolved
+
+    def resolve_for_reading(self, rel: str) -> Path:
+        """As `resolve`, but a link inside the workspace may lead out to a target the `links` policy allows.
+        `..` and absolute paths are judged on the path as written, so they still cannot leave the workspace."""
+        _check_shape(rel)
+        written = Path(os.path.normpath(self.root / rel)) if rel else self.root
+        if self.links is None or not self._inside(written):
+            return self.resolve(rel)
+        try:
+            resolved = (self.root / rel).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise FileAccessError(f"Path cannot be resolved: {rel} ({exc})") from None
+        if self._inside(resolved) or self.links(resolved):
+            return resolved
+        raise FileAccessError(f"Path leads outside the workspace (link): {rel}")
 
     def _entry_path(self, rel: str) -> Path:
         """`rel` with its parent resolved but its last component kept as is: delete and rename act on
@@ -195,8 +222,8 @@ class Workspace:
         kind = "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
         return Entry(name, rel, kind, st.st_size if kind == "file" else None, st.st_mtime)
 
-    def _existing(self, rel: str) -> Path:
-        path = self.resolve(rel)
+    def _existing(self, rel: str, *, reading: bool = False) -> Path:
+        path = self.resolve_for_reading(rel) if reading else self.resolve(rel)
         if not path.exists():
             raise FileMissing(f"Not found: {rel}")
         return path
@@ -204,7 +231,7 @@ class Workspace:
     @_guarded
     def file(self, rel: str) -> Path:
         """The real path of an existing regular file (for serving its bytes)."""
-        path = self._existing(rel)
+        path = self._existing(rel, reading=True)
         if not path.is_file():
             raise FileAccessError(f"Not a file: {rel}")
         return path
@@ -213,29 +240,58 @@ class Workspace:
 
     @_guarded
     def list_dir(self, rel: str = ".", *, hidden: bool = False, limit: int = 1000) -> tuple[list[Entry], bool]:
-        """Entries of a directory, directories first then by name; (entries, truncated)."""
-        path = self._existing(rel)
-        if not path.is_dir():
+        """Entries of a directory as hermes orders them: links, then directories, then files, each by name;
+        (entries, truncated). A link that points back at this folder or one above it, or that leads where
+        the `links` policy forbids (or cannot be resolved), is left out."""
+        folder = self._existing(rel, reading=True)
+        if not folder.is_dir():
             raise FileAccessError(f"Not a directory: {rel}")
+        prefix = "" if rel in ("", ".") else rel.strip("/") + "/"
         entries: list[Entry] = []
         truncated = False
-        children = sorted(os.scandir(path), key=lambda e: e.name.lower())
-        for child in children:
+        for child in sorted(os.scandir(folder), key=lambda e: e.name.lower()):
             if not hidden and child.name.startswith("."):
                 continue
             if len(entries) >= limit:
                 truncated = True
                 break
-            entries.append(self.entry(path / child.name))
-        entries.sort(key=lambda e: (e.type != "dir", e.name.lower()))
+            entry = self._listed(folder, child, prefix + _printable(child.name))
+            if entry is not None:
+                entries.append(entry)
+        entries.sort(key=lambda e: (e.type != "symlink", e.type != "dir", e.name.lower()))
         return entries, truncated
+
+    def _listed(self, folder: Path, child: os.DirEntry[str], rel: str) -> Entry | None:
+        name, path = _printable(child.name), folder / child.name
+        if not child.is_symlink():
+            try:
+                st = path.stat()
+            except OSError:
+                return Entry(name, rel, "other", None, None)
+            kind = "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
+            return Entry(name, rel, kind, st.st_size if kind == "file" else None, st.st_mtime)
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop
+            return None
+        if target in (folder, self.root) or target in folder.parents:
+            return None  # a cycle: browsing it would never end
+        if not self._inside(target) and (self.links is None or not self.links(target)):
+            return None  # says nothing about what lies outside
+        try:
+            st = target.stat()
+        except OSError:  # dangling
+            return Entry(name, rel, "symlink", None, None, str(target), False)
+        is_dir = stat.S_ISDIR(st.st_mode)
+        return Entry(name, rel, "symlink", None if is_dir else st.st_size, st.st_mtime, str(target), is_dir)
 
     @_guarded
     def read_text(self, rel: str, *, max_bytes: int | None = None) -> TextFile:
         path, data = self._read(rel, max_bytes)
         if looks_binary(data[:SNIFF_BYTES]):
             raise NotText(f"{rel} is a binary file, not text")
-        return TextFile(self.relative(path), data.decode("utf-8", errors="replace"), len(data))
+        shown = self.relative(path) if self._inside(path) else rel  # behind a link: the path as asked
+        return TextFile(shown, data.decode("utf-8", errors="replace"), len(data))
 
     @_guarded
     def read_bytes(self, rel: str, *, max_bytes: int | None = None) -> bytes:

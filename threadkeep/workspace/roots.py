@@ -8,7 +8,7 @@ message that says why. File access inside a workspace (tools, file endpoints) is
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from ..errors import BadRequest
@@ -112,3 +112,13 @@ def _existing_dir(raw: str) -> Path:
     if not path.is_dir():
         raise WorkspaceError(f"Workspace is not a directory: {raw}")
     return path
+
+
+def link_policy(roots: list[Path] | None) -> Callable[[Path], bool]:
+    """Where a link inside a workspace may lead someone browsing it: with accounts (`roots` given) only into
+    the user's own roots, so no link shows another user's files or the server's; with one user anywhere
+    but a system tree (hermes lets its page follow such links, and hides links into /etc, /usr, ...)."""
+    if roots is not None:
+        allowed = list(roots)
+        return lambda target: any(_is_within(target, root) for root in allowed)
+    return lambda target: not any(_is_within(target, Path(tree)) for tree in _SYSTEM_TREES)

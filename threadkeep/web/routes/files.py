@@ -24,6 +24,7 @@ from ...errors import NOT_BLANK, BadRequest, PayloadTooLarge
 from ...sessions.store import SessionStore
 from ...settings import Settings
 from ...workspace.files import Entry, FileConflict, Workspace
+from ...workspace.roots import link_policy
 from ..responses import JsonReply, reply
 from .deps import SESSION_ID_PATTERN, AppSettings, QuerySessionId, SessionRef, Store, check_session_id
 
@@ -43,8 +44,11 @@ _UNSAFE_NAME = re.compile(r"[^\w.\-]")
 
 
 async def workspace_of(store: SessionStore, settings: Settings, session_id: str) -> Workspace:
+    """The session's workspace; reads may follow its links as far as `roots.link_policy` allows the user."""
     session = await store.get(check_session_id(session_id))
-    return await asyncio.to_thread(Workspace, session.workspace, max_read_bytes=settings.file_read_max_bytes)
+    links = link_policy(settings.workspace_roots_for(store.owner) if settings.multi_user else None)
+    return await asyncio.to_thread(Workspace, session.workspace, max_read_bytes=settings.file_read_max_bytes,
+                                   links=links)
 
 
 class SaveFile(SessionRef):
@@ -85,11 +89,24 @@ async def read_file(session_id: QuerySessionId, store: Store, settings: AppSetti
     return reply(text.to_dict())
 
 
+def content_disposition(kind: str, name: str) -> str:
+    """RFC 6266 with an RFC 5987 `filename*` (UTF-8, percent-encoded) and a plain ASCII `filename` for old
+    clients: every byte of the header is printable ASCII, whatever the name (control characters, quotes,
+    backslashes, non-Latin scripts, bytes that are not UTF-8)."""
+    def plain(text: str) -> str:
+        return "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in text)
+
+    fallback = plain(name).strip(" .")
+    if not fallback.strip("_"):
+        suffix = plain(PurePath(name).suffix)
+        fallback = f"download{suffix}" if suffix.strip("._") else "download"
+    encoded = quote(name.encode("utf-8", "surrogateescape"), safe="")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
 def _disposition(name: str, mime: str, *, download: bool, inline: bool) -> str:
     kind = "inline" if not download and (inline or mime in _INLINE_TYPES) else "attachment"
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_").replace("\\", "_")
-    encoded = quote(name.encode("utf-8", "surrogateescape"), safe="")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+    return content_disposition(kind, name)
 
 
 @router.get("/api/file/raw")

@@ -73,7 +73,7 @@ export function formatBytes(n) {
 
 function fileIcon(entry) {
   if (entry.type === "dir") return "folder";
-  if (entry.type === "other") return "link";
+  if (entry.type === "other" || entry.link) return "link";
   if (isImage(entry.name)) return "image";
   if (CODE_EXT.has(ext(entry.name))) return "filecode";
   if (TEXT_EXT.has(ext(entry.name))) return "filetext";
@@ -287,6 +287,12 @@ function loadIfShown() {
   refresh({ first: true, preview: true });
 }
 
+// A link (hermes' `type: "symlink"`) shows as the folder or file it leads to, marked as a link.
+function asTreeEntry(entry) {
+  if (entry.type !== "symlink") return entry;
+  return { ...entry, type: entry.is_dir ? "dir" : entry.mtime != null ? "file" : "other", link: true };
+}
+
 async function loadDir(path) {
   const epoch = ws.epoch;
   const previous = ws.dirs.get(path);
@@ -294,7 +300,7 @@ async function loadDir(path) {
   try {
     const data = await api.get("/api/list", { session_id: ws.sessionId, path, hidden: ws.hidden ? 1 : undefined });
     if (epoch !== ws.epoch) return false;
-    ws.dirs.set(path, { entries: data.entries || [], truncated: !!data.truncated });
+    ws.dirs.set(path, { entries: (data.entries || []).map(asTreeEntry), truncated: !!data.truncated });
     return true;
   } catch (err) {
     if (epoch !== ws.epoch) return false;
@@ -509,7 +515,7 @@ function itemRow(entry, level) {
   const renaming = ws.inline?.mode === "rename" && ws.inline.path === entry.path;
   const name = renaming ? inlineInput(entry.name)
     : h("span", { class: "ws-name", title: entry.path }, entry.name);
-  const meta = dir ? "" : entry.type === "other" ? "link" : formatBytes(entry.size);
+  const meta = entry.link ? "link" : dir ? "" : entry.type === "other" ? "link" : formatBytes(entry.size);
   const row = h("div", { class: "ws-row", style: `--level:${level}` },
     h("span", { class: `ws-chevron${expanded ? " open" : ""}`, "aria-hidden": "true" }, dir ? icon("chevron", { size: 14 }) : null),
     h("span", { class: `ws-icon ws-icon-${entry.type}` }, icon(dir && expanded ? "folder" : fileIcon(entry), { size: 16 })),
