@@ -123,3 +123,21 @@ def test_suggestions_stay_under_the_trusted_roots(tmp_path: Path) -> None:
     assert suggest([root], str(tmp_path) + "/") == [str(root)]  # the root; nothing else of its parent
     assert suggest([root], "") == [str(root)]
     assert suggest([root], str(tmp_path)) == [str(root)]  # a root that starts with what was typed
+
+
+async def test_removing_a_user_removes_their_book_and_preferences(users_app: Any) -> None:
+    from sqlalchemy import func, select
+
+    from tests.accounts import add_user
+    from threadkeep.db.schema import saved_workspaces, user_settings
+
+    await add_user(users_app, "admin", role="admin")
+    dave = await add_user(users_app, "dave")
+    own = users_app.state.settings.user_workspace(dave.id)
+    await book(users_app, dave.id).add(str(own / "p"), create=True)
+    await book(users_app, dave.id).preferences.update({"theme": "light"})
+    await users_app.state.accounts.users.remove(dave.id)
+    async with users_app.state.db.read() as conn:
+        for table in (saved_workspaces, user_settings):
+            key = table.c.owner_id if table is saved_workspaces else table.c.user_id
+            assert (await conn.execute(select(func.count()).where(key == dave.id))).scalar_one() == 0
