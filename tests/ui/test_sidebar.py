@@ -384,7 +384,7 @@ def test_move_to_project_and_filter_by_its_chip(page: Any, api: Client) -> None:
     expect(row(page, "Paper notes").locator(".sb-dot")).to_be_visible()
     assert session_of(api, paper["session_id"])[1]["session"]["project_id"] == research["project_id"]
 
-    chips.get_by_role("button", name="Research").click()
+    chips.get_by_role("button", name="Research", exact=True).click()
     expect(link(page, "Paper notes")).to_be_visible()
     expect(link(page, "Other chat")).to_have_count(0)
     chips.get_by_role("button", name="All").click()
@@ -396,16 +396,48 @@ def test_move_to_project_and_filter_by_its_chip(page: Any, api: Client) -> None:
     dialog.get_by_label("Name").fill("Garden")
     dialog.get_by_role("button", name="Create and move").click()
     expect(dialog).to_be_hidden()
-    expect(chips.get_by_role("button", name="Garden")).to_be_visible()
+    expect(chips.get_by_role("button", name="Garden", exact=True)).to_be_visible()
     projects = {p["name"]: p for p in api.get("/api/projects")[1]["projects"]}
     assert session_of(api, other["session_id"])[1]["session"]["project_id"] == projects["Garden"]["project_id"]
-    chips.get_by_role("button", name="Garden").click()
+    chips.get_by_role("button", name="Garden", exact=True).click()
     expect(link(page, "Other chat")).to_be_visible()
     expect(link(page, "Paper notes")).to_have_count(0)
     # Moving it out of the filtered project drops it from this view.
     menu_action(page, "Other chat", "Move to project", "No project")
     expect(link(page, "Other chat")).to_have_count(0)
     expect(sidebar(page).get_by_text("No chats in Garden")).to_be_visible()
+
+
+def test_rename_recolour_and_delete_a_project_from_its_chip(page: Any, api: Client) -> None:
+    _, data = api.post("/api/projects/create", {"name": "Research", "color": "#10b981"})
+    research = data["project"]
+    paper = make(api, "Paper notes", project_id=research["project_id"])
+    reload(page)
+    chips = sidebar(page).get_by_role("group", name="Filter by project")
+    chips.get_by_role("button", name="Research", exact=True).click()  # the chosen project shows its pencil
+    chips.get_by_role("button", name="Edit project Research").click()
+    dialog = page.get_by_role("dialog", name="Edit project")
+    expect(dialog.get_by_label("Name")).to_have_value("Research")
+    dialog.get_by_label("Name").fill("Studies")
+    dialog.get_by_label("Colour 4").check()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(chips.get_by_role("button", name="Studies", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(row(page, "Paper notes").locator(".sb-dot")).to_have_attribute("title", "Studies")
+    (saved,) = api.get("/api/projects")[1]["projects"]
+    assert (saved["project_id"], saved["name"], saved["color"]) == (research["project_id"], "Studies", "#f59e0b")
+
+    # A right-click on the chip opens it too; deleting asks first, and the chats stay.
+    chips.get_by_role("button", name="Studies", exact=True).click(button="right")
+    dialog.get_by_role("button", name="Delete project…").click()
+    confirm = page.get_by_role("dialog", name="Delete “Studies”?")
+    expect(confirm).to_contain_text("Its chats are kept")
+    confirm.get_by_role("button", name="Delete project").click()
+    expect(chips).to_be_hidden()  # no project left
+    expect(link(page, "Paper notes")).to_be_visible()
+    expect(row(page, "Paper notes").locator(".sb-dot")).to_have_count(0)
+    assert api.get("/api/projects")[1]["projects"] == []
+    assert session_of(api, paper["session_id"])[1]["session"]["project_id"] is None
 
 
 # ---- context menu, theme, phone, dark ----------------------------------------------------------------------

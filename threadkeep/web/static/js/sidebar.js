@@ -9,6 +9,7 @@
 import * as api from "./api.js";
 import { emit, on } from "./bus.js";
 import { debounce, download, h, icon, moveMenuFocus } from "./dom.js";
+import { editProject } from "./project_dialog.js";
 import { selectSession, state } from "./state.js";
 import { currentTheme, cycleTheme } from "./theme.js";
 import { toast, toastError } from "./toast.js";
@@ -384,12 +385,41 @@ export function initSidebar(root) {
     const chip = (p) => {
       const id = p ? p.project_id : null;
       const pressed = view.project === id;
-      return h("button", { class: "sb-chip", type: "button", "aria-pressed": String(pressed), title: p ? `Show only ${p.name}` : "All projects",
+      const button = h("button", { class: "sb-chip", type: "button", "aria-pressed": String(pressed), title: p ? `Show only ${p.name}` : "All projects",
         onclick: () => setView({ project: pressed && id ? null : id }) },
       p ? h("span", { class: "sb-dot", style: `--dot:${projectColor(p)}`, "aria-hidden": "true" }) : null,
       h("span", { class: "sb-chip-label" }, p ? p.name : "All"));
+      if (!p) return button;
+      // Right-click, F2 or the pencil (shown on hover, and always on the chosen project) edit the project.
+      button.addEventListener("contextmenu", (event) => { event.preventDefault(); editChipProject(p); });
+      button.addEventListener("keydown", (event) => { if (event.key === "F2") { event.preventDefault(); editChipProject(p); } });
+      return h("span", { class: "sb-chip-group", dataset: { active: String(pressed) } }, button,
+        h("button", { class: "icon-button sb-chip-edit", type: "button", "aria-label": `Edit project ${p.name}`, title: "Rename or delete this project",
+          onclick: () => editChipProject(p) }, icon("edit", { size: 13 })));
     };
     chips.replaceChildren(chip(null), ...projects.map(chip));
+  }
+
+  async function editChipProject(project) {
+    let outcome;
+    try {
+      outcome = await editProject(project, PALETTE);
+    } catch (err) {
+      toastError(err);
+      return;
+    }
+    if (!outcome) return;
+    if (outcome.project) {
+      projects = projects.map((p) => (p.project_id === outcome.project.project_id ? outcome.project : p));
+      toast(`Project saved as ${outcome.project.name}`, { timeout: 3000 });
+    } else {
+      projects = projects.filter((p) => p.project_id !== outcome.deleted);
+      for (const s of known.values()) if (s.project_id === outcome.deleted) s.project_id = null; // the server did the same
+      toast(`Project ${project.name} deleted; its chats are kept`, { timeout: 4000 });
+    }
+    if (view.project && !projects.some((p) => p.project_id === view.project)) setView({ project: null });
+    renderChips();
+    for (const [id, li] of rows) fillRow(li, known.get(id));
   }
 
   async function loadProjects() {
