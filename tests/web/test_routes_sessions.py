@@ -221,3 +221,11 @@ async def test_cleanup_removes_only_empty_sessions_never_named(client: httpx.Asy
     assert [s["session_id"] for s in (await client.get("/api/sessions")).json()["sessions"]] == [kept]
     assert (await client.post("/api/session/new", json={})).status_code == 200
     assert (await client.get("/api/session", params={"session_id": untitled})).status_code == 404
+
+
+async def test_search_with_an_empty_query_is_the_list_as_hermes(client: httpx.AsyncClient) -> None:
+    sid = await imported(client)
+    reply = (await client.get("/api/sessions/search", params={"q": "  "})).json()
+    assert list(reply) == ["sessions"] and [s["session_id"] for s in reply["sessions"]] == [sid]
+    found = (await client.get("/api/sessions/search", params={"q": "FIRST"})).json()
+    assert found["query"] == "first" and found["count"] == 1

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from ...sessions.search import Filters
 from ..responses import JsonReply, reply
-from .deps import Search
+from .deps import Search, Store
 
 router = APIRouter(tags=["search"])
 
@@ -16,6 +16,7 @@ router = APIRouter(tags=["search"])
 @router.get("/api/sessions/search")
 async def search_sessions(
     search: Search,
+    store: Store,
     q: Annotated[str, Query(max_length=500)] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     content: Annotated[bool, Query()] = True,
@@ -23,8 +24,12 @@ async def search_sessions(
     project_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=500, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> JsonReply:
-    """Title matches first, then content matches; `next_cursor` (null after the last page) asks for more."""
+    """Title matches first, then content matches; `next_cursor` (null after the last page) asks for more.
+    An empty query answers as hermes does: `{"sessions": [...]}`, the session list itself (filters apply)."""
+    if not q.strip():
+        page = await store.list(archived=archived, project_id=project_id)
+        return reply({"sessions": [s.compact() for s in page.sessions]})
     found = await search.search(q, limit=limit, include_content=content, cursor=cursor,
                                 filters=Filters(archived=archived, project_id=project_id))
-    return reply({"sessions": [h.to_dict() for h in found.hits], "count": len(found.hits), "query": q,
+    return reply({"sessions": [h.to_dict() for h in found.hits], "count": len(found.hits), "query": q.lower(),
                   "next_cursor": found.next_cursor})
