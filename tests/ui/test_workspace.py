@@ -208,6 +208,49 @@ def test_edit_and_save_with_unsaved_changes_guard(page: Any, ui_server: LiveServ
     expect(panel.locator(".ws-src code")).to_have_text("third\n")
 
 
+def test_a_save_over_a_file_changed_on_disk_offers_reload_or_overwrite(page: Any, ui_server: LiveServer,
+                                                                      api: Client) -> None:
+    sid = _session(api)
+    root = _workspace(api, sid)
+    notes = root / "notes.txt"
+    notes.write_text("v1\n")
+    panel = _open_panel(page, ui_server, sid)
+    _item(panel, "notes.txt").click()
+    panel.get_by_role("button", name="Edit").click()
+    editor = panel.get_by_role("textbox", name="Contents of notes.txt")
+    expect(editor).to_have_value("v1\n")
+    dirty = panel.locator(".ws-dirty")
+    editor.fill("mine\n")
+    notes.write_text("theirs\n")  # saved elsewhere meanwhile (another tab, the agent)
+    page.keyboard.press("Control+s")
+    dialog = page.get_by_role("dialog", name="“notes.txt” changed on disk")
+    expect(dialog).to_be_visible()
+    _shot(page, "save-conflict")
+    # "Keep editing" writes nothing and keeps the edits.
+    dialog.get_by_role("button", name="Keep editing").click()
+    expect(dialog).to_be_hidden()
+    expect(editor).to_have_value("mine\n")
+    expect(dirty).to_be_visible()
+    assert notes.read_text() == "theirs\n"
+    # "Overwrite" writes the edits over that version.
+    page.keyboard.press("Control+s")
+    dialog.get_by_role("button", name="Overwrite").click()
+    expect(dirty).to_be_hidden()
+    assert notes.read_text() == "mine\n"
+    # "Reload from disk" drops the edits for what is there now; a save after it needs no question.
+    notes.write_text("newer\n")
+    editor.fill("mine again\n")
+    page.keyboard.press("Control+s")
+    dialog.get_by_role("button", name="Reload from disk").click()
+    expect(editor).to_have_value("newer\n")
+    assert notes.read_text() == "newer\n"
+    editor.fill("after the reload\n")
+    page.keyboard.press("Control+s")
+    expect(dirty).to_be_hidden()
+    expect(dialog).to_have_count(0)
+    assert notes.read_text() == "after the reload\n"
+
+
 def test_create_file_and_folder(page: Any, ui_server: LiveServer, api: Client) -> None:
     sid = _session(api)
     root = _workspace(api, sid)

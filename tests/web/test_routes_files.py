@@ -3,6 +3,7 @@ create-dir, delete, rename, upload (413 over the limit), and escapes refused."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,10 @@ async def test_list(client: httpx.AsyncClient, sid: str) -> None:
 
 async def test_read_file(client: httpx.AsyncClient, sid: str, root: Path) -> None:
     reply = await client.get("/api/file", params={"session_id": sid, "path": "docs/guide.md"})
-    assert reply.json() == {"path": "docs/guide.md", "content": "# Guide\nstep one\n", "size": 17, "lines": 3}
+    etag = '"' + hashlib.sha256(b"# Guide\nstep one\n").hexdigest()[:32] + '"'  # names this version of the file
+    assert reply.json() == {"path": "docs/guide.md", "content": "# Guide\nstep one\n", "size": 17, "lines": 3,
+                            "etag": etag}
+    assert reply.headers["etag"] == etag
     (root / "big.txt").write_text("x" * 20_000)
     (root / "img.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     cases = [("nope.txt", 404), ("docs", 400), ("big.txt", 413), ("img.png", 415), ("", 400)]
@@ -189,7 +193,7 @@ async def test_raw_html_and_svg_never_run_script(client: httpx.AsyncClient, sid:
 
 async def test_save_create_and_create_dir(client: httpx.AsyncClient, sid: str, root: Path) -> None:
     saved = await client.post("/api/file/save", json={"session_id": sid, "path": "hello.txt", "content": "bye\n"})
-    assert saved.json() == {"ok": True, "path": "hello.txt", "size": 4}
+    assert saved.json() == {"ok": True, "path": "hello.txt", "size": 4, "etag": saved.headers["etag"]}
     assert (root / "hello.txt").read_text() == "bye\n"
     missing = await client.post("/api/file/save", json={"session_id": sid, "path": "new.txt", "content": ""})
     assert missing.status_code == 404

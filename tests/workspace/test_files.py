@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from threadkeep.workspace.files import FileAccessError, FileConflict, FileMissing, FileTooLarge, NotText, Workspace
+from threadkeep.workspace.files import (
+    FileAccessError,
+    FileChanged,
+    FileConflict,
+    FileMissing,
+    FileTooLarge,
+    NotText,
+    Workspace,
+    etag_matches,
+)
 
 
 @pytest.fixture
@@ -146,7 +155,8 @@ def test_links_are_listed_as_hermes_lists_them(root: Path, tmp_path: Path) -> No
 
 def test_read_text_caps_size_and_refuses_binaries(ws: Workspace, root: Path) -> None:
     text = ws.read_text("README.md")
-    assert text.to_dict() == {"path": "README.md", "content": "# Title\nsome text\n", "size": 18, "lines": 3}
+    assert text.to_dict() == {"path": "README.md", "content": "# Title\nsome text\n", "size": 18, "lines": 3,
+                              "etag": text.etag}
     (root / "big.txt").write_text("x" * 5000)
     with pytest.raises(FileTooLarge):
         ws.read_text("big.txt", max_bytes=1000)
@@ -303,3 +313,26 @@ def test_names_that_are_not_utf8_are_listed_printably(ws: Workspace, root: Path)
     assert "caf\ufffd.txt" in names
     for name in names:
         name.encode("utf-8")
+
+
+# -- conditional saves -----------------------------------------------------------------------------------
+
+def test_a_save_over_the_version_read_succeeds_and_a_stale_one_is_refused(ws: Workspace, root: Path) -> None:
+    read = ws.read_text("README.md")
+    assert read.etag.startswith('"') and read.etag == ws.read_text("README.md").etag
+    ws.save("README.md", "mine\n", create=False, if_match=read.etag)
+    assert (root / "README.md").read_text() == "mine\n"
+    with pytest.raises(FileChanged) as stale:  # the same version again: it is no longer the current one
+        ws.save("README.md", "late\n", create=False, if_match=read.etag)
+    assert stale.value.status == 412 and stale.value.extra["etag"] == ws.read_text("README.md").etag
+    assert (root / "README.md").read_text() == "mine\n"
+    ws.save("README.md", "any\n", create=False, if_match="*")
+    ws.save("README.md", "no condition: the last write wins\n", create=False)
+    assert (root / "README.md").read_text() == "no condition: the last write wins\n"
+
+
+def test_if_match_is_compared_strongly() -> None:
+    tag = '"abc"'
+    assert etag_matches('"abc"', tag) and etag_matches('"x", "abc"', tag) and etag_matches("*", tag)
+    assert etag_matches("abc", tag)  # a bare tag, as a JSON field may carry it
+    assert not etag_matches('W/"abc"', tag) and not etag_matches('"abd"', tag) and not etag_matches("", tag)

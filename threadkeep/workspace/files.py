@@ -1,7 +1,8 @@
 """Workspace-scoped file access: every path a user or an agent gives is resolved inside one workspace.
 
 Owns `Workspace` (resolve a relative path and refuse `..` escapes, absolute paths outside, symlinks that
-lead out and NUL bytes; list, read text or bytes, save, create, mkdir, delete, rename, bounded text search)
+lead out and NUL bytes; list, read text or bytes, save (optionally only over the version a client read: its
+entity tag), create, mkdir, delete, rename, bounded text search)
 and `FileAccessError` with its kinds. Reads may follow a link out of the workspace where the `links` policy
 allows its target (hermes lets its page browse such links); writes never do. Methods block (file I/O):
 async callers run them in a thread. Which directories may be workspaces at all is `roots`' concern.
@@ -12,17 +13,23 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
+import hashlib
 import os
 import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import ApiError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; saves there are last-write-wins between the check and the replace
+    fcntl = None  # type: ignore[assignment]
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".mypy_cache",
                        ".pytest_cache", ".ruff_cache", ".tox"})
@@ -56,6 +63,12 @@ class NotText(FileAccessError):
     status = 415
 
 
+class FileChanged(FileAccessError):
+    """A conditional save whose file is no longer the version the client read (`etag`: the current one)."""
+
+    status = 412
+
+
 # Which real paths outside the workspace a link may lead a reader to (None: none at all).
 LinkPolicy = Callable[[Path], bool]
 
@@ -78,15 +91,29 @@ class Entry:
         return out
 
 
+def etag_of(data: bytes) -> str:
+    """A strong HTTP entity tag for a file's bytes: the same bytes give the same tag on every instance."""
+    return f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+
+
+def etag_matches(if_match: str, etag: str) -> bool:
+    """RFC 9110 If-Match (strong comparison): `*` or one of the listed tags; a bare tag (a JSON field) counts."""
+    for tag in (t.strip() for t in if_match.split(",")):
+        if tag == "*" or tag == etag or (not tag.startswith(('"', "W/")) and f'"{tag}"' == etag):
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class TextFile:
     path: str
     content: str
     size: int
+    etag: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         lines = self.content.count("\n") + 1 if self.content else 0
-        return {"path": self.path, "content": self.content, "size": self.size, "lines": lines}
+        return {"path": self.path, "content": self.content, "size": self.size, "lines": lines, "etag": self.etag}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +131,20 @@ class SearchResult:
     matches: list[Match]
     files_scanned: int
     truncated: bool
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive advisory lock on a folder (flock: across processes on this host), where the OS has one."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def looks_binary(head: bytes) -> bool:
@@ -291,7 +332,7 @@ class Workspace:
         if looks_binary(data[:SNIFF_BYTES]):
             raise NotText(f"{rel} is a binary file, not text")
         shown = self.relative(path) if self._inside(path) else rel  # behind a link: the path as asked
-        return TextFile(shown, data.decode("utf-8", errors="replace"), len(data))
+        return TextFile(shown, data.decode("utf-8", errors="replace"), len(data), etag_of(data))
 
     @_guarded
     def read_bytes(self, rel: str, *, max_bytes: int | None = None) -> bytes:
@@ -312,8 +353,10 @@ class Workspace:
     # -- writing -----------------------------------------------------------------------------------
 
     @_guarded
-    def save(self, rel: str, content: str | bytes, *, create: bool = True, overwrite: bool = True) -> Entry:
-        """Write a file (parents created). `create=False`: it must exist; `overwrite=False`: it must not."""
+    def save(self, rel: str, content: str | bytes, *, create: bool = True, overwrite: bool = True,
+             if_match: str | None = None) -> Entry:
+        """Write a file (parents created). `create=False`: it must exist; `overwrite=False`: it must not;
+        `if_match` (an If-Match value): only over the version with that entity tag, else FileChanged."""
         path = self.resolve(rel)
         if path == self.root or path.is_dir():
             raise FileAccessError(f"Is a directory: {rel}")
@@ -326,7 +369,12 @@ class Workspace:
         self._parents(path, rel)
         try:
             if exists:
-                self._replace(path, data)
+                with _folder_lock(path.parent):  # the check and the replace, as one step for every writer
+                    if if_match is not None:
+                        current = etag_of(path.read_bytes())
+                        if not etag_matches(if_match, current):
+                            raise FileChanged(f"{rel} changed since it was read", etag=current)
+                    self._replace(path, data)
             else:
                 with open(path, "wb" if overwrite else "xb") as handle:  # xb: O_EXCL, no race
                     handle.write(data)

@@ -15,7 +15,7 @@ from pathlib import Path, PurePath
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import ConfigDict, Field
 from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
@@ -23,7 +23,7 @@ from starlette.responses import FileResponse, Response
 from ...errors import NOT_BLANK, BadRequest, PayloadTooLarge
 from ...sessions.store import SessionStore
 from ...settings import Settings
-from ...workspace.files import Entry, FileConflict, Workspace
+from ...workspace.files import Entry, FileConflict, Workspace, etag_of
 from ...workspace.roots import link_policy
 from ..responses import JsonReply, reply
 from .deps import SESSION_ID_PATTERN, AppSettings, QuerySessionId, SessionRef, Store, check_session_id
@@ -56,6 +56,12 @@ class SaveFile(SessionRef):
     content: str = ""
 
 
+class SaveIfUnchanged(SaveFile):
+    # The `etag` that GET /api/file gave, as a body field (the If-Match header does the same): the save
+    # happens only over that version, else 412. Without either, the last write wins (as in hermes).
+    if_match: Annotated[str, Field(max_length=1000)] | None = None
+
+
 class PathRef(SessionRef):
     path: PathText
 
@@ -86,7 +92,7 @@ async def read_file(session_id: QuerySessionId, store: Store, settings: AppSetti
         raise BadRequest("path is required")
     ws = await workspace_of(store, settings, session_id)
     text = await asyncio.to_thread(ws.read_text, path)
-    return reply(text.to_dict())
+    return JsonReply(text.to_dict(), headers={"ETag": text.etag})
 
 
 def content_disposition(kind: str, name: str) -> str:
@@ -132,12 +138,22 @@ def _saved(entry: Entry, **extra: Any) -> dict[str, Any]:
     return {"ok": True, "path": entry.path, "size": entry.size, **extra}
 
 
-@router.post("/api/file/save")
-async def save_file(body: SaveFile, store: Store, settings: AppSettings) -> JsonReply:
-    """Replace the content of an existing file (404 if there is none)."""
+_STALE: dict[int | str, dict[str, Any]] = {412: {
+    "description": "The file changed since the version named by If-Match / if_match was read (`etag`: the current one)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}}
+
+
+@router.post("/api/file/save", responses=_STALE)
+async def save_file(body: SaveIfUnchanged, store: Store, settings: AppSettings,
+                    if_match: Annotated[str | None, Header(max_length=1000)] = None) -> JsonReply:
+    """Replace the content of an existing file (404 if there is none); with If-Match (or `if_match`), only
+    over that version of it. The reply's `etag` names the version just written."""
     ws = await workspace_of(store, settings, body.session_id)
-    entry = await asyncio.to_thread(ws.save, body.path, body.content, create=False)
-    return reply(_saved(entry))
+    expected = if_match if if_match is not None else body.if_match
+    entry = await asyncio.to_thread(ws.save, body.path, body.content, create=False, if_match=expected)
+    etag = etag_of(body.content.encode())
+    return JsonReply(_saved(entry, etag=etag), headers={"ETag": etag})
 
 
 @router.post("/api/file/create")

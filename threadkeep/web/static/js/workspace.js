@@ -10,6 +10,7 @@ import * as api from "./api.js";
 import { emit, on } from "./bus.js";
 import { copyText, debounce, h, icon } from "./dom.js";
 import { highlightCode, languageForFile } from "./markdown.js";
+import { askSaveConflict } from "./save_conflict.js";
 import { state } from "./state.js";
 import { toast, toastError } from "./toast.js";
 
@@ -928,10 +929,12 @@ async function openFile(path, { edit = false, silent = false, force = false, res
     try {
       const data = await api.get("/api/file", { session_id: ws.sessionId, path });
       if (epoch !== ws.epoch || ws.open !== open) return;
-      Object.assign(open, { kind: "text", content: data.content, size: data.size, lines: lineCount(data.content) });
+      // `etag` names the version on disk: a save goes over that version only (else the server says 412).
+      Object.assign(open, { kind: "text", content: data.content, size: data.size, lines: lineCount(data.content), etag: data.etag });
       if (restoreDraft?.editing) {
         open.editing = true;
         open.draft = restoreDraft.draft ?? data.content;
+        if (restoreDraft.draft != null && restoreDraft.draft !== restoreDraft.content) open.etag = restoreDraft.etag ?? data.etag;
         if (restoreDraft.content !== null && restoreDraft.content !== data.content && restoreDraft.draft !== restoreDraft.content) {
           toast(`“${baseName(path)}” changed on disk since you started editing`, { timeout: 6000 });
         }
@@ -1006,9 +1009,25 @@ async function save() {
   updateEditState();
   const epoch = ws.epoch;
   try {
-    const result = await api.post("/api/file/save", { session_id: ws.sessionId, path: open.path, content });
+    let result;
+    try {
+      result = await api.post("/api/file/save", { session_id: ws.sessionId, path: open.path, content, if_match: open.etag });
+    } catch (err) {
+      if (err.status !== 412) throw err;
+      const choice = await askSaveConflict(baseName(open.path));
+      if (epoch !== ws.epoch || ws.open !== open) return;
+      if (choice === "reload") {
+        open.saving = false;
+        await openFile(open.path, { edit: true, force: true });
+        flashStatus("Reloaded from disk");
+        return;
+      }
+      if (choice !== "overwrite") return;
+      result = await api.post("/api/file/save", { session_id: ws.sessionId, path: open.path, content, if_match: err.body?.etag });
+    }
     if (epoch !== ws.epoch) return;
     open.content = content;
+    open.etag = result.etag;
     open.size = result.size;
     open.lines = lineCount(content);
     flashStatus("Saved");
