@@ -328,3 +328,17 @@ async def test_a_turn_whose_session_is_deleted_elsewhere_ends_quietly(
     assert named(got, "cancel") and got[-1][1] == "stream_end" and not named(got, "apperror")
     assert not chat_app.state.turns.running(stream_id)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_attachments_are_kept_apart_and_named_to_the_model(chat: httpx.AsyncClient,
+                                                                 fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=["Got them."]), Reply(text=["Still there."]))
+    sid = await new_session(chat)
+    await events(chat, await start(chat, sid, "Look at these", attachments=["notes.md", "chart.png"]))
+    user = (await transcript(chat, sid))[0]
+    assert user["content"] == "Look at these" and user["attachments"] == ["notes.md", "chart.png"]
+    note = "Look at these\n\n[Attached files, in the workspace: notes.md, chart.png]"
+    assert fake_openai.chat_requests()[0]["messages"][-1] == {"role": "user", "content": note}
+    await wait_idle(chat, sid)
+    await events(chat, await start(chat, sid, "And now?"))
+    assert fake_openai.chat_requests()[1]["messages"][0]["content"] == note  # every later turn reads it too

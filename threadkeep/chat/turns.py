@@ -210,7 +210,7 @@ class Turns:
         for m in page.messages:
             if m.meta.get("_error"):  # a stored error notice is for the reader, never for the model
                 continue
-            item: dict[str, Any] = {"role": m.role, "content": m.content}
+            item: dict[str, Any] = {"role": m.role, "content": with_attachments(m.content, m.meta.get("attachments"))}
             if m.tool_calls:
                 item["tool_calls"] = m.tool_calls
             if m.tool_call_id:
@@ -344,6 +344,19 @@ class Turns:
             await self.start(store, session_id, queued.content, queued.model, queued.attachments)
         except SessionBusy:
             await self.ts.enqueue(session_id, queued.content, queued.model, queued.attachments)
+
+
+def with_attachments(content: Any, attachments: Any) -> Any:
+    """What the model reads of a user message with files attached (uploaded into the workspace, where its tools
+    reach them): the text plus a note naming them, as hermes' page adds it. The stored message keeps the two
+    apart (content, `attachments`)."""
+    names = [a for a in attachments if isinstance(a, str) and a] if isinstance(attachments, list) else []
+    if not names:
+        return content
+    note = f"[Attached files, in the workspace: {', '.join(names)}]"
+    if isinstance(content, list):
+        return [*content, {"type": "text", "text": note}]
+    return f"{content}\n\n{note}" if content else note
 
 
 # hermes' labels: its page shows the stored notice as the reply's text.

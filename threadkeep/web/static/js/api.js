@@ -49,7 +49,9 @@ async function request(method, path, { params, body, signal, allow401 = false } 
     if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
   }
   const init = { method, signal, headers: method === "GET" ? {} : csrfHeaders() };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body; // multipart (uploads): the browser sets the boundary
+  } else if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
