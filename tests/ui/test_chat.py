@@ -3,6 +3,7 @@ tool cards and approvals, errors, queue, reload mid-reply, hostile model output.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -351,3 +352,65 @@ def test_dark_mode_and_phone_layout(open_page: Any, ui_server: LiveServer, fake_
     expect(page.locator("#sidebar")).not_to_be_in_viewport()
     page.get_by_role("button", name="Toggle sessions").click()
     expect(page.locator("#sidebar")).to_be_in_viewport()
+
+
+PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+
+
+def test_attachments_by_picker_drop_and_paste_go_with_the_message(page: Any, fake_openai: FakeOpenAI, api: Client,
+                                                                    ui_server: LiveServer) -> None:
+    fake_openai.enqueue(Reply(text=["Got them."]))
+    page.locator(".composer input[type=file]").set_input_files(
+        [{"name": "notes.md", "mimeType": "text/markdown", "buffer": b"# notes\n"}])
+    dropped = page.evaluate_handle("""() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(["a,b\\n1,2\\n"], "data.csv", { type: "text/csv" }));
+        return dt; }""")
+    for kind in ("dragenter", "dragover", "drop"):
+        page.dispatch_event("#chat", kind, {"dataTransfer": dropped})
+    page.get_by_label("Message", exact=True).evaluate("""(box, png) => {
+        const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], "image.png", { type: "image/png" }));
+        box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true })); }""",
+        PNG_1PX)
+    tray = page.get_by_role("list", name="Attached files")
+    expect(tray.get_by_role("listitem")).to_have_count(3)
+    expect(tray).to_contain_text("notes.md")
+    expect(tray).to_contain_text("data.csv")
+    expect(tray).to_contain_text("pasted-")
+    send(page, "Please read these")
+    expect(tray).to_be_hidden()
+    wait_idle(page)
+    sid = page.locator("#messages").get_attribute("data-session-id")
+    user = messages(api, sid)[0]
+    assert user["content"] == "Please read these"
+    names = user["attachments"]
+    assert names[:2] == ["notes.md", "data.csv"] and names[2].startswith("pasted-") and names[2].endswith(".png")
+    workspace = Path(api.get(f"/api/session?session_id={sid}&messages=0")[1]["session"]["workspace"])
+    assert (workspace / "notes.md").read_bytes() == b"# notes\n" and (workspace / "data.csv").exists()
+    sent = fake_openai.chat_requests()[-1]["messages"][-1]["content"]
+    assert sent.startswith("Please read these\n\n[Attached files, in the workspace: notes.md, data.csv, pasted-")
+    # The message shows its files, and still does after a reload.
+    for _ in range(2):
+        bubble = page.locator("article.msg-user")
+        expect(bubble.locator(".msg-file")).to_have_count(2)
+        expect(bubble.locator("img.msg-file-image")).to_have_js_property("naturalWidth", 1)
+        page.reload()
+        page.wait_for_selector("html[data-ready='true']")
+
+
+def test_an_attachment_can_be_removed_and_files_alone_can_be_sent(page: Any, fake_openai: FakeOpenAI,
+                                                                  api: Client) -> None:
+    fake_openai.enqueue(Reply(text=["Thanks."]))
+    page.locator(".composer input[type=file]").set_input_files([
+        {"name": "keep.txt", "mimeType": "text/plain", "buffer": b"keep"},
+        {"name": "drop.txt", "mimeType": "text/plain", "buffer": b"drop"}])
+    page.get_by_role("button", name="Remove drop.txt").click()
+    tray = page.get_by_role("list", name="Attached files")
+    expect(tray.get_by_role("listitem")).to_have_count(1)
+    page.get_by_role("button", name="Send").click()
+    wait_idle(page)
+    sid = page.locator("#messages").get_attribute("data-session-id")
+    user = messages(api, sid)[0]
+    assert user["attachments"] == ["keep.txt"] and user["content"] == "I've uploaded 1 file(s): keep.txt"

@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { emit, on } from "./bus.js";
 import { clear, formatCost, formatTokens, h, icon } from "./dom.js";
 import { contentText, renderMessage } from "./messages.js";
+import { attachmentTray } from "./attachments.js";
 import { modelLabel, newChat, selectSession, state } from "./state.js";
 import { toast, toastError } from "./toast.js";
 import { followStream, LiveReply } from "./turn.js";
@@ -42,11 +43,12 @@ export function initChat(root) {
     const send = h("button", { class: "composer-send", type: "submit", "aria-label": "Send", title: "Send (Enter)" }, icon("send", { size: 18 }));
     const stop = h("button", { class: "composer-stop", type: "button", "aria-label": "Stop", title: "Stop (Esc)", hidden: true }, icon("stop", { size: 18 }));
     const status = h("div", { class: "composer-status", "aria-live": "polite" });
-    const form = h("form", { class: "composer", "aria-label": "Send a message" },
-      h("div", { class: "composer-box" }, input, h("div", { class: "composer-buttons" }, stop, send)), status);
+    const attach = attachmentTray({ dropZone: rootEl });
+    const form = h("form", { class: "composer", "aria-label": "Send a message" }, attach.tray,
+      h("div", { class: "composer-box" }, attach.button, attach.input, input, h("div", { class: "composer-buttons" }, stop, send)), status);
     const footer = h("div", { class: "chat-footer" }, notices, queue, form);
     rootEl.append(header, scroller, jump, footer);
-    return { title, modelSelect, gauge, scroller, topSentinel, earlier, list, welcome, jump, notices, queue, input, send, stop, status, form };
+    return { title, modelSelect, gauge, scroller, topSentinel, earlier, list, welcome, jump, notices, queue, input, send, stop, status, form, attach };
   }
 
   // ---- scrolling ----------------------------------------------------------------------------------
@@ -102,10 +104,12 @@ export function initChat(root) {
 
   function submit() {
     const text = ui.input.value;
-    if (!text.trim()) return;
+    const files = ui.attach.files();
+    if (!text.trim() && !files.length) return;
     ui.input.value = "";
     autosize();
-    sendMessage(text).catch(() => {});
+    ui.attach.clear();
+    sendMessage(text, files).catch(() => {});
   }
 
   function restoreDraft(text) {
@@ -233,6 +237,7 @@ export function initChat(root) {
       onBranch: branchAt,
       onRetry: retry,
       onUndo: undo,
+      sessionId: v.id,
     };
   }
 
@@ -519,30 +524,35 @@ export function initChat(root) {
     return view;
   }
 
-  async function sendMessage(text) {
+  async function sendMessage(text, files = []) {
     let v;
+    let attachments;
     try {
       v = await ensureSession();
+      attachments = await uploadAttachments(v, files);
     } catch (err) {
       restoreDraft(text);
+      if (files.length) ui.attach.restore(files);
       toastError(err);
       throw err;
     }
+    // hermes' words when only files are sent (the server wants some text).
+    if (!text.trim()) text = `I've uploaded ${attachments.length} file(s): ${attachments.join(", ")}`;
     const model = ui.modelSelect.value || undefined;
-    if (v.live) return queueMessage(v, text, model);
-    const bubble = renderMessage({ role: "user", content: text }, v.total, { ...ctxFor(v), isLast: false });
+    if (v.live) return queueMessage(v, text, model, attachments);
+    const bubble = renderMessage({ role: "user", content: text, attachments }, v.total, { ...ctxFor(v), isLast: false });
     bubble.classList.add("pending");
     ui.list.append(bubble);
     ui.welcome.hidden = true;
     scrollToBottom(true);
     let started;
     try {
-      started = await api.post("/api/chat/start", { session_id: v.id, message: text, model });
+      started = await api.post("/api/chat/start", { session_id: v.id, message: text, model, attachments });
     } catch (err) {
       bubble.remove();
       if (err.status === 409 && view === v) {
         // A turn started elsewhere (another tab): queue behind it and follow it.
-        await queueMessage(v, text, model);
+        await queueMessage(v, text, model, attachments);
         if (err.body?.active_stream_id && !v.live && view === v) await openSession(v.id);
         return;
       }
@@ -552,16 +562,29 @@ export function initChat(root) {
     }
     if (view !== v) return;
     bubble.remove();
-    v.messages.push({ index: v.total, msg: { role: "user", content: text, timestamp: Date.now() / 1000 } });
+    v.messages.push({ index: v.total, msg: { role: "user", content: text, attachments, timestamp: Date.now() / 1000 } });
     v.turnStart = v.total;
     v.total += 1;
     renderAll();
     attach(started.stream_id);
   }
 
-  async function queueMessage(v, text, model) {
+  /** Upload the composer's files into the session's workspace; their names (none: undefined). */
+  async function uploadAttachments(v, files) {
+    if (!files.length) return undefined;
+    ui.status.textContent = `Uploading ${files.length} file${files.length === 1 ? "" : "s"}…`;
     try {
-      await api.post("/api/chat/start", { session_id: v.id, message: text, model, queue: true });
+      const names = await ui.attach.upload(v.id, files);
+      emit("workspace-changed", { session_id: v.id });
+      return names;
+    } finally {
+      ui.status.textContent = "";
+    }
+  }
+
+  async function queueMessage(v, text, model, attachments) {
+    try {
+      await api.post("/api/chat/start", { session_id: v.id, message: text, model, attachments, queue: true });
       refreshQueue();
     } catch (err) {
       restoreDraft(text);

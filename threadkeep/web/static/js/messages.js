@@ -20,6 +20,21 @@ function images(content) {
     .map((p) => h("img", { class: "msg-image", src: p.image_url.url, alt: "attached image" }));
 }
 
+const IMAGE_FILE = /\.(png|jpe?g|gif|webp|avif|bmp)$/i;
+
+/** Files sent with a message (names in the session's workspace): images as thumbnails, others as chips. */
+function attachedFiles(names, sessionId) {
+  if (!Array.isArray(names) || !names.length) return null;
+  return h("div", { class: "msg-files" }, names.filter((n) => typeof n === "string").map((name) => {
+    const base = name.split("/").pop() || name;
+    if (sessionId && IMAGE_FILE.test(base)) {
+      const src = `/api/file/raw?session_id=${encodeURIComponent(sessionId)}&path=${encodeURIComponent(name)}`;
+      return h("img", { class: "msg-image msg-file-image", src, alt: base, loading: "lazy" });
+    }
+    return h("span", { class: "msg-file", title: name }, icon("file", { size: 13 }), base);
+  }));
+}
+
 function usageText(msg) {
   const parts = [];
   if (msg.usage) parts.push(`${formatTokens(msg.usage.input_tokens)} in · ${formatTokens(msg.usage.output_tokens)} out`);
@@ -163,7 +178,8 @@ export function renderMessage(msg, index, ctx) {
   if (usage) el.title = usage;
 
   if (role === "user") {
-    const bubble = h("div", { class: "msg-bubble" }, h("div", { class: "msg-text" }, text), images(msg.content));
+    const bubble = h("div", { class: "msg-bubble" }, h("div", { class: "msg-text" }, text), images(msg.content),
+      attachedFiles(msg.attachments, ctx.sessionId));
     const actions = h("div", { class: "msg-actions" },
       copyButton(() => text),
       actionButton("edit", "Edit and resend", () => ctx.onEdit(index, text, el)),
