@@ -44,6 +44,8 @@ async def test_a_settings_change_keeps_what_is_valid_and_persists(client: httpx.
     refused = await client.post("/api/settings", json={"default_workspace": "/etc"})
     assert refused.json()["default_workspace"] == str(tmp_path / "ws")  # ignored, as hermes ignores it
     assert (await client.post("/api/settings", json=[1])).status_code == 400
+    assert (await client.post("/api/settings", content=b"{not json")).status_code == 400
+    assert (await client.post("/api/settings")).json()["send_key"] == "ctrl+enter"  # no body: no change
 
 
 async def test_settings_belong_to_each_user(users_app: Any) -> None:
@@ -64,6 +66,7 @@ async def test_reasoning(client: httpx.AsyncClient) -> None:
         "show_reasoning": False, "reasoning_effort": "high"}
     assert (await client.post("/api/reasoning", json={"effort": "ultra"})).status_code == 400
     assert (await client.post("/api/reasoning", json={})).status_code == 400
+    assert (await client.post("/api/reasoning", json={"effort": None})).status_code == 400
     await client.post("/api/settings", json={"theme": "light"})  # a settings change keeps the reasoning
     assert (await client.get("/api/reasoning")).json()["reasoning_effort"] == "high"
 

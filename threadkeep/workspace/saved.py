@@ -112,7 +112,7 @@ class WorkspaceBook:
             done = await conn.execute(update(saved_workspaces)
                                       .where(saved_workspaces.c.owner_id == self.user_id,
                                              saved_workspaces.c.path == path)
-                                      .values(name=name.strip()))
+                                      .values(name=name.strip() or Path(path).name or path))
             if done.rowcount == 0:
                 raise NotFound("Workspace not found")
         return await self.entries()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
 from fastapi import APIRouter, Request
+from pydantic import ConfigDict
 
 from ... import __version__
 from ...auth.preferences import EFFORTS
@@ -27,8 +29,10 @@ DEFAULT_PROFILE = "default"
 
 
 class Reasoning(Body):
-    display: Literal["show", "hide", "on", "off", "true", "false", "1", "0"] | None = None
-    effort: Literal[EFFORTS] | None = None  # type: ignore[valid-type]
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["display"]}, {"required": ["effort"]}]})
+    # Either may be left out, neither may be null.
+    display: Literal["show", "hide", "on", "off", "true", "false", "1", "0"] = None  # type: ignore[assignment]
+    effort: Literal[EFFORTS] = None  # type: ignore[valid-type]
 
 
 async def _default_model(request: Request) -> str:
@@ -56,15 +60,16 @@ async def get_settings(request: Request, book: Book) -> JsonReply:
     return reply(out)
 
 
-@router.post("/api/settings", openapi_extra={"requestBody": {"required": True, "content": {
+@router.post("/api/settings", openapi_extra={"requestBody": {"required": False, "content": {
     "application/json": {"schema": {"type": "object", "additionalProperties": True}}}}})
 async def save_settings(request: Request, book: Book, me: Me) -> JsonReply:
     """A partial update: unknown keys and invalid values are ignored (hermes). Passwords are not managed here
     (`_set_password` / `_clear_password` are ignored): threadkeep's are set with `threadkeep user passwd`."""
+    raw = await request.body()
     try:
-        changes = await request.json()
-    except ValueError:
-        changes = {}  # hermes reads a body that is not JSON as {}
+        changes = orjson.loads(raw) if raw.strip() else {}  # no body: no change (hermes reads it as {})
+    except orjson.JSONDecodeError:
+        raise BadRequest("request body is not valid JSON") from None
     if not isinstance(changes, dict):
         raise BadRequest("request body must be a JSON object")
     workspace = changes.get("default_workspace")

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from ...auth.principal import Principal
-from ...errors import NOT_BLANK
 from ...settings import Settings
 from ...workspace.saved import SavedWorkspace, WorkspaceBook
 from ..responses import JsonReply, reply
@@ -25,7 +24,8 @@ from .deps import Body, QuerySessionId, Store, check_session_id, get_principal
 
 router = APIRouter(tags=["workspaces"])
 
-PathText = Annotated[str, Field(min_length=1, max_length=2048, pattern=NOT_BLANK)]
+# An absolute path (or ~), as sessions' workspaces are written; whether it exists is checked on use.
+PathText = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^(/|~|[A-Za-z]:[\\/])")]
 Name = Annotated[str, Field(max_length=200)]
 GIT_TIMEOUT = 3.0
 
@@ -50,7 +50,7 @@ class WorkspaceRef(Body):
 
 class RenameWorkspace(Body):
     path: PathText
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]  # all blanks: the folder's own name
 
 
 def _listed(workspaces: list[SavedWorkspace]) -> JsonReply:
