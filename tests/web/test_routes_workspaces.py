@@ -112,3 +112,10 @@ async def test_git_info_runs_nothing_the_repository_names(client: httpx.AsyncCli
                     "is_git": True}
     assert not marker.exists()
     assert (await client.get("/api/git-info", params={"session_id": "nope"})).status_code == 404
+
+
+async def test_search_lists_sessions_without_a_profile_as_the_default_one(client: httpx.AsyncClient) -> None:
+    await client.post("/api/session/import", json={"title": "giraffe", "messages": [{"role": "user", "content": "x"}]})
+    for params in ({"q": "giraffe"}, {"q": ""}):
+        found = (await client.get("/api/sessions/search", params=params)).json()["sessions"]
+        assert found and {s["profile"] for s in found} == {"default"}, params

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from ...sessions.search import Filters
 from ..responses import JsonReply, reply
 from .deps import Search, Store
+from .sessions import listed
 
 router = APIRouter(tags=["search"])
 
@@ -28,8 +29,8 @@ async def search_sessions(
     An empty query answers as hermes does: `{"sessions": [...]}`, the session list itself (filters apply)."""
     if not q.strip():
         page = await store.list(archived=archived, project_id=project_id)
-        return reply({"sessions": [s.compact() for s in page.sessions]})
+        return reply({"sessions": [listed(s.compact()) for s in page.sessions]})
     found = await search.search(q, limit=limit, include_content=content, cursor=cursor,
                                 filters=Filters(archived=archived, project_id=project_id))
-    return reply({"sessions": [h.to_dict() for h in found.hits], "count": len(found.hits), "query": q.lower(),
+    return reply({"sessions": [listed(h.to_dict()) for h in found.hits], "count": len(found.hits), "query": q.lower(),
                   "next_cursor": found.next_cursor})

@@ -129,7 +129,8 @@ async def get_session(
     return reply({"session": out})
 
 
-def _listed(compact: dict[str, Any]) -> dict[str, Any]:
+def listed(compact: dict[str, Any]) -> dict[str, Any]:
+    """A session as hermes lists it (list and search): one without a profile is the default profile's."""
     if compact.get("profile") is None:
         compact["profile"] = DEFAULT_PROFILE
     return compact
@@ -147,7 +148,7 @@ async def list_sessions(
     """Sessions, newest activity first; all of them unless `limit` is given (then `next_cursor` pages)."""
     page = await store.list(limit=limit, cursor=cursor, archived=archived, pinned=pinned, project_id=project_id)
     # hermes' page shows only the active profile's sessions: one without a profile is the default one's.
-    out: dict[str, Any] = {"sessions": [_listed(s.compact()) for s in page.sessions], "cli_count": 0}
+    out: dict[str, Any] = {"sessions": [listed(s.compact()) for s in page.sessions], "cli_count": 0}
     if limit is not None:
         out["next_cursor"] = page.next_cursor
     return reply(out)
