@@ -89,7 +89,10 @@ def test_serve_answers_then_stops_cleanly(tmp_path: Path, stop: signal.Signals) 
     proc = subprocess.Popen([sys.executable, "-m", "threadkeep", "serve", "--data-dir", str(tmp_path / "flag-dir")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
-        assert wait_for_health(port, proc) == {"status": "ok", "version": __version__, "database": "sqlite"}
+        health = wait_for_health(port, proc)
+        assert {k: health[k] for k in ("status", "version", "database", "active_streams")} == {
+            "status": "ok", "version": __version__, "database": "sqlite", "active_streams": 0}
+        assert isinstance(health["uptime_seconds"], float)
     finally:
         proc.send_signal(stop)
         out, _ = proc.communicate(timeout=30)
