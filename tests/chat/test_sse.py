@@ -54,11 +54,18 @@ def test_resume_point_prefers_last_event_id_header() -> None:
     assert sse.resume_point(None, 5) == 5
     assert sse.resume_point("9", 5) == 9
     assert sse.resume_point("  ", 4) == 4
-    for bad_header in ("x", "-1", "1.5"):
+    for bad_header in ("x", "-1", "1.5", "\u00b2", str(2**63), "9" * 32):  # "²" is a digit int() refuses
         with pytest.raises(BadRequest):
             sse.resume_point(bad_header, None)
-    with pytest.raises(BadRequest):
-        sse.resume_point(None, -1)
+    for bad_after in (-1, 2**63, 10**30):
+        with pytest.raises(BadRequest):
+            sse.resume_point(None, bad_after)
+    assert sse.resume_point(str(2**63 - 1), None) == sse.resume_point(None, 2**63 - 1) == 2**63 - 1
+
+
+def test_an_event_with_a_lone_surrogate_is_still_valid_utf8() -> None:
+    _, _, data = sse.decode_frame(sse.encode_event(1, "token", {"text": "half \ud83d"}))
+    assert orjson.loads(data) == {"text": "half \ufffd"}
 
 
 # -- the streaming reply over raw ASGI -------------------------------------------------------------------

@@ -342,3 +342,16 @@ async def test_attachments_are_kept_apart_and_named_to_the_model(chat: httpx.Asy
     await wait_idle(chat, sid)
     await events(chat, await start(chat, sid, "And now?"))
     assert fake_openai.chat_requests()[1]["messages"][0]["content"] == note  # every later turn reads it too
+
+
+async def test_an_emoji_a_provider_splits_into_two_escaped_halves_is_stored_whole(
+        chat: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+    """Some servers escape each chunk on its own: the halves of a surrogate pair arrive apart, each alone."""
+    fake_openai.enqueue(Reply(text=["smile ", "\ud83d", "\ude00", " and a stray \udc00"]))
+    sid = await new_session(chat)
+    got = await events(chat, await start(chat, sid))
+    assert named(got, "done")  # each half went out on its own as U+FFFD; the stored text has the emoji
+    assert "".join(d["text"] for d in named(got, "token")) == "smile \ufffd\ufffd and a stray \ufffd"
+    await wait_idle(chat, sid)
+    assert (await transcript(chat, sid))[1]["content"] == "smile \U0001f600 and a stray \ufffd"
+    assert (await chat.get("/api/sessions/search", params={"q": "stray"})).json()["count"] == 1

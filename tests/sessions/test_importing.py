@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from threadkeep.sessions.importing import NotASession, draft_from_document, session_files
+from threadkeep.sessions.messages import MessageError
 
 TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "list_files", "arguments": '{"path": "."}'}}
 HERMES_MESSAGES: list[dict[str, Any]] = [
@@ -121,6 +122,19 @@ def test_undated_messages_take_hermes_ts_or_the_session_time_not_the_import_time
     draft = draft_from_document(hermes_session("00ab34cd56ef", tmp_path, messages=messages), "/d")
     stamps = [m.created_at for m in draft.messages]
     assert stamps[0] == 1690000000.0 and stamps[1] == 1700000100.0 and 1700000100.0 < stamps[2] < 1700000100.1
+
+
+def test_times_in_milliseconds_are_converted_and_times_past_year_9999_refused(tmp_path: Path) -> None:
+    messages = [{"role": "user", "content": "a", "_ts": 1690000000500}, {"role": "assistant", "content": "b"}]
+    doc = hermes_session("00ab34cd56ef", tmp_path, messages=messages, created_at=1700000000000,
+                         updated_at=1700000100000)
+    draft = draft_from_document(doc, "/d")
+    assert (draft.created_at, draft.updated_at) == (1700000000.0, 1700000100.0)
+    assert [m.created_at for m in draft.messages] == [1690000000.5, 1700000100.0]
+    for key, value in (("updated_at", 1e308), ("created_at", -1), ("pending_started_at", 1e20)):
+        bad = hermes_session("00ab34cd56ef", tmp_path, pending_user_message="p", **{key: value})
+        with pytest.raises(MessageError, match=f"^{key} must be a time in seconds"):
+            draft_from_document(bad, "/d")
 
 
 def test_a_session_saved_mid_turn_keeps_its_pending_user_message(tmp_path: Path) -> None:
@@ -228,13 +242,21 @@ def test_export_markdown_to_stdout_and_json_to_stdout(tmp_path: Path) -> None:
     assert doc["format"] == "threadkeep.session.v1" and doc["session_id"] == "01ab34cd56ef"
 
 
-@pytest.mark.parametrize("content", ["{broken", json.dumps({"messages": [{"role": "alien"}]})])
-def test_bad_files_fail_with_a_reason_and_the_rest_still_import(tmp_path: Path, content: str) -> None:
+@pytest.mark.parametrize(("content", "why"), [
+    ("{broken", "the file is not valid JSON"),
+    (json.dumps({"messages": [{"role": "alien"}]}), "messages[0].role must be one of"),
+    ('{"messages": [], "title": "\\udc00"}', "the file holds a lone UTF-16 surrogate"),
+    ('{"messages": [{"role": "user", "content": "x", "extra": %s}]}' % ("[" * 300 + "]" * 300),
+     "the file nests deeper than 64 levels"),
+    (json.dumps({"messages": [], "created_at": 1e308}), "created_at must be a time in seconds"),
+    (json.dumps({"messages": [{"role": "user", "timestamp": -1}]}), "messages[0].timestamp must be a time"),
+])
+def test_bad_files_fail_with_a_reason_and_the_rest_still_import(tmp_path: Path, content: str, why: str) -> None:
     sessions = hermes_state(tmp_path, tmp_path)
     (sessions / "bad.json").write_text(content)
     r = cli(tmp_path / "d", "import", str(sessions))
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert f"failed: {sessions / 'bad.json'}: " in r.stderr and "imported 3" in r.stderr
+    assert f"failed: {sessions / 'bad.json'}: {why}" in r.stderr and "imported 3" in r.stderr
 
 
 def test_non_session_json_is_skipped(tmp_path: Path) -> None:

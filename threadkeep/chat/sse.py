@@ -12,16 +12,17 @@ import re
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any, Protocol
 
-import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ..errors import BadRequest
+from ..jsoncodec import dumps
 
 KEEPALIVE = b": keepalive\n\n"
 DEFAULT_RETRY_MS = 3000
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _BAD_NAME = re.compile(r"[\r\n:]")
+MAX_EVENT_ID = 2**63 - 1  # what any store of events (an int64 column, a Redis stream id) can hold
 
 
 def _field(name: bytes, value: bytes) -> bytes:
@@ -33,7 +34,7 @@ def _field(name: bytes, value: bytes) -> bytes:
 
 def encode_event(event_id: int | None, event: str, data: Any) -> bytes:
     """One complete frame: `id: N\\nevent: name\\ndata: <json>\\n\\n`; `data` is encoded as JSON."""
-    return encode_raw(event_id, event, orjson.dumps(data))
+    return encode_raw(event_id, event, dumps(data))
 
 
 def encode_raw(event_id: int | None, event: str, payload: bytes | str) -> bytes:
@@ -81,11 +82,11 @@ def resume_point(last_event_id: str | None, after: int | None) -> int:
     EventSource, so newer than the URL's value) wins over `?after=`; neither means from the start."""
     if last_event_id is not None and last_event_id.strip():
         value = last_event_id.strip()
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()) or int(value) > MAX_EVENT_ID:
             raise BadRequest("Last-Event-ID must be a non-negative integer event id")
         return int(value)
     if after is not None:
-        if after < 0:
+        if not 0 <= after <= MAX_EVENT_ID:
             raise BadRequest("after must be a non-negative integer event id")
         return after
     return 0

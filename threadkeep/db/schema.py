@@ -24,20 +24,25 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from ..jsoncodec import mend_surrogates
+
 metadata = MetaData()
 
 
 class SafeText(TypeDecorator[str]):
     """Text that can hold any string a client sends: NUL, which PostgreSQL refuses in text and SQLite would
-    keep, is stored as U+FFFD on both, so one odd byte in a tool's output can never fail a write."""
+    keep, is stored as U+FFFD on both, so one odd byte in a tool's output can never fail a write; so are lone
+    UTF-16 surrogates (no driver can encode them), and a split surrogate pair is joined (`jsoncodec`)."""
 
     impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is not None and "\x00" in value:
-            return value.replace("\x00", "\ufffd")
-        return value
+        if value is None:
+            return None
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        return mend_surrogates(value)
 
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long-lived message table.

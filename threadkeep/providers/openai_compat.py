@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx2
 import openai
-import orjson
 
 from ..chat.tokens import TokenCounter
+from ..jsoncodec import loads_lenient
 from .base import (
     ChatRequest,
     FinishEvent,
@@ -174,7 +174,7 @@ class OpenAICompatProvider:
         """The stream's chunks as plain dicts.
 
         The SDK makes the request (auth, base URL, retries, timeouts, status errors); we read its raw event
-        stream and decode each chunk with orjson: building the SDK's typed chunk objects cost ~50 us a
+        stream and decode each chunk with orjson (`loads_lenient`): building the SDK's typed chunk objects cost ~50 us a
         token, most of a turn's CPU time at local-model speeds.
         """
         create = self._client.chat.completions.with_streaming_response.create
@@ -185,7 +185,7 @@ class OpenAICompatProvider:
                 data = line[5:].strip()
                 if data.startswith("[DONE]"):
                     break
-                chunk = orjson.loads(data)
+                chunk = loads_lenient(data)
                 if not isinstance(chunk, dict):
                     continue
                 if chunk.get("error"):

@@ -21,13 +21,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import StatementError
 
+from .. import jsoncodec
 from ..db.database import Database
 from ..db.migrate import upgrade
 from ..db.schema import LOCAL_USER_ID
 from ..errors import ApiError
 from ..settings import Settings
 from .exporting import EXPORT_FORMAT, export_document, markdown
-from .messages import Message, MessageError, parse_messages
+from .messages import Message, MessageError, parse_messages, timestamp
 from .projects import Project, ProjectStore
 from .session import valid_session_id
 from .store import Draft, SessionStore
@@ -91,13 +92,17 @@ def project_from(item: Any) -> Project | None:
     if not isinstance(project_id, str) or not _PROJECT_ID.match(project_id):
         return None
     name = item.get("name")
-    created = _number(item.get("created_at")) or time.time()
+    try:
+        created = timestamp(item.get("created_at"), "created_at") or time.time()
+        updated = timestamp(item.get("updated_at"), "updated_at") or created
+    except MessageError:
+        return None
     return Project(
         project_id=project_id,
         name=name.strip() if isinstance(name, str) and name.strip() else project_id,
         color=_text(item.get("color")),
         created_at=created,
-        updated_at=_number(item.get("updated_at")) or created,
+        updated_at=updated,
     )
 
 
@@ -135,10 +140,10 @@ def _date_messages(messages: list[Message], raw: list[Any], fallback: float) -> 
     """Messages keep hermes' `timestamp` (or its older `_ts`); undated ones get the session's last activity
     time, a microsecond apart, the way hermes stamps them, instead of the moment of the import."""
     undated = 0
-    for message, item in zip(messages, raw, strict=True):
+    for i, (message, item) in enumerate(zip(messages, raw, strict=True)):
         if _number(item.get("timestamp")) is not None:
             continue
-        ts = _number(item.get("_ts"))
+        ts = timestamp(item.get("_ts"), f"messages[{i}]._ts")
         if ts is not None:
             message.created_at = ts
         else:
@@ -154,7 +159,7 @@ def _pending_user_message(doc: dict[str, Any], messages: list[Message]) -> Messa
     last_user = next((m for m in reversed(messages) if m.role == "user"), None)
     if last_user is not None and last_user.text.strip() == pending.strip():
         return None
-    started = _number(doc.get("pending_started_at"))
+    started = timestamp(doc.get("pending_started_at"), "pending_started_at")
     return Message(role="user", content=pending, created_at=started or time.time())
 
 
@@ -164,7 +169,7 @@ def draft_from_document(doc: Any, default_workspace: str) -> Draft:
         raise NotASession("not a session file (no messages list)")
     if "format" in doc and doc["format"] != EXPORT_FORMAT:
         raise NotASession(f"unknown export format {doc['format']!r}")
-    created, updated = _number(doc.get("created_at")), _number(doc.get("updated_at"))
+    created, updated = timestamp(doc.get("created_at"), "created_at"), timestamp(doc.get("updated_at"), "updated_at")
     messages = parse_messages(doc["messages"])
     _date_messages(messages, doc["messages"], updated or created or time.time())
     pending = _pending_user_message(doc, messages)
@@ -212,11 +217,13 @@ class Importer:
 
     def read(self, path: Path) -> Item | Outcome:
         try:
-            doc = orjson.loads(path.read_bytes())
+            doc = jsoncodec.loads(path.read_bytes())
             draft = draft_from_document(doc, self.default_workspace)
         except NotASession as exc:
             return Outcome(path, "skipped", str(exc))
-        except (OSError, orjson.JSONDecodeError, MessageError) as exc:
+        except jsoncodec.JsonRefused as exc:
+            return Outcome(path, "failed", f"the file {exc}")
+        except (OSError, MessageError) as exc:
             return Outcome(path, "failed", str(exc))
         if "project" in doc:
             self.catalog.add(doc["project"])

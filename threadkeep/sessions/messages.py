@@ -1,7 +1,8 @@
 """The Message value type: one transcript entry, with its conversion to and from the hermes JSON shape.
 
-Owns validation of incoming message dicts, the plain-text view of content (string or list of parts) and the
-mapping between the JSON shape and the columns of the `messages` table. It does not touch the database.
+Owns validation of incoming message dicts (and of the timestamps sessions and messages carry), the plain-text
+view of content (string or list of parts) and the mapping between the JSON shape and the columns of the
+`messages` table. It does not touch the database.
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ from typing import Any
 
 import orjson
 
+from ..jsoncodec import dumps
+
 ROLES = frozenset({"user", "assistant", "system", "tool", "developer"})
 # Keys that have columns of their own; every other key of a message round-trips through `meta`.
 _COLUMN_KEYS = frozenset(
     {"role", "content", "tool_calls", "tool_call_id", "name", "reasoning", "timestamp", "usage", "model"}
 )
 _TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
+# Times are seconds since 1970 (UTC), hermes' `time.time()`. No such time lies past year 9999, so a number
+# above that is a time in milliseconds (JavaScript's `Date.now()`) and is read as one; a negative number, or
+# one past year 9999 even in milliseconds, is refused: it is a client's bug, not a date worth keeping.
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
+_MAX_TIMESTAMP_MS = MAX_TIMESTAMP * 1000 + 999
 
 
 class MessageError(ValueError):
@@ -48,8 +56,20 @@ def preview(text: str, limit: int = 40) -> str:
     return text[:limit] + "..." if len(text) > limit else text
 
 
+def timestamp(value: Any, where: str) -> float | None:
+    """A time in seconds from a JSON number (milliseconds converted); None when the value is not a number.
+
+    MessageError for a number outside 0 .. year 9999 (NaN and infinities included)."""
+    if not _is_number(value):
+        return None
+    if not 0 <= value <= _MAX_TIMESTAMP_MS:
+        raise MessageError(f"{where} must be a time in seconds (or milliseconds) since 1970, no later than year 9999")
+    seconds = float(value)
+    return seconds / 1000 if seconds > MAX_TIMESTAMP else seconds
+
+
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return dumps(value).decode()
 
 
 def _loads(raw: str | None) -> Any:
@@ -93,7 +113,7 @@ class Message:
             raise MessageError(f"{where}.tool_calls must be a list")
         raw_usage = data.get("usage")
         usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
-        timestamp = data.get("timestamp")
+        created_at = timestamp(data.get("timestamp"), f"{where}.timestamp")
         return cls(
             role=role,
             content=content,
@@ -104,8 +124,7 @@ class Message:
             model=_opt_str(data.get("model")),
             input_tokens=_opt_int(usage.get("input_tokens")),
             output_tokens=_opt_int(usage.get("output_tokens")),
-            created_at=float(timestamp) if isinstance(timestamp, int | float) and _is_number(timestamp)
-            else time.time(),
+            created_at=time.time() if created_at is None else created_at,
             meta={k: v for k, v in data.items() if k not in _COLUMN_KEYS},
         )
 

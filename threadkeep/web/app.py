@@ -32,6 +32,7 @@ from ..sessions.store import SessionStores
 from ..settings import Settings
 from . import openapi
 from .authn import AuthMiddleware
+from .jsonbody import JsonBodyMiddleware
 from .routes import (
     absent,
     admin,
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     ui.mount(app)
     openapi.install(app)
+    app.add_middleware(JsonBodyMiddleware)  # innermost: a body is read only once security and auth let it in
     # Added before the security baseline, so that runs first (Host, Origin, body size), then authentication.
     app.add_middleware(AuthMiddleware, settings=settings)
     app.add_middleware(

@@ -1,7 +1,8 @@
 """JSON replies encoded with orjson.
 
 Handlers return these directly so FastAPI skips its generic encoder: a 10,000-message transcript is encoded
-once, by orjson, and nothing else walks it.
+once, by orjson, and nothing else walks it. A lone surrogate that reached a reply goes out as U+FFFD
+(`jsoncodec.dumps`), never as a 500 or as invalid UTF-8.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from starlette.responses import Response
+
+from ..jsoncodec import dumps
 
 
 class JsonReply(Response):
@@ -22,7 +24,7 @@ class JsonReply(Response):
         super().__init__(content, status_code=status_code, headers={"Cache-Control": "no-store", **(headers or {})})
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return dumps(content)
 
 
 def reply(content: Any, status_code: int = 200) -> JsonReply:

@@ -1,24 +1,33 @@
 """The security baseline every request passes through, as one pure ASGI middleware.
 
-Owns: the Host check (DNS rebinding: only the bound host, localhost and configured names), the cross-origin
-check on state-changing requests (Origin/Referer of another host → 403), the request body limit (413) and
-the security headers on every reply. Authentication is not here yet; it will sit beside this.
+Owns: the URL length limit (414), the Host check (DNS rebinding: only the bound host, localhost and configured
+names), the cross-origin check on state-changing requests (Origin/Referer of another host, or a browser's
+Sec-Fetch-Site saying another site's page sent it → 403; also as a dependency for the one GET that changes
+state), the request body limit (413) and the security headers on every reply. Authentication is not here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import PayloadTooLarge
+from ..errors import Forbidden, PayloadTooLarge
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 _WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})
+# Path + query. Our longest real URL is a file path (at most 4,096 bytes, percent-encoded to 12,288) plus a
+# session id. Past 16 KB the app answers 414 in JSON; the HTTP server itself refuses a URL past 65,535 bytes
+# (httptools parses URLs with 16-bit offsets) with a plain-text 400 that never reaches the app (see `cli`).
+MAX_URL_BYTES = 16 * 1024
+# A browser tells which page started a request. "same-site" is still another origin (on localhost: any other
+# port), so for a state change only "same-origin" and "none" (typed, bookmarked) are ours.
+_FOREIGN_FETCH_SITES = frozenset({"cross-site", "same-site"})
 
 # Model output is untrusted: no inline script may ever run in our pages.
 _CSP = (
@@ -53,6 +62,33 @@ def _host_name(netloc: str) -> str:
     return (host or "").lower()
 
 
+def _url_bytes(scope: Scope) -> int:
+    path: bytes = scope.get("raw_path") or scope["path"].encode()
+    return len(path) + len(scope.get("query_string", b""))
+
+
+def is_cross_origin(headers: Mapping[str, str], host_header: str) -> bool:
+    """Whether another site's page sent this request: Sec-Fetch-Site says so, Origin (else Referer) names
+    another host than the Host header, or Origin is "null" (a sandboxed frame, a file)."""
+    if headers.get("sec-fetch-site", "").lower() in _FOREIGN_FETCH_SITES:
+        return True
+    origin = headers.get("origin") or headers.get("referer")
+    if not origin or origin == "null":
+        return origin == "null"
+    try:
+        netloc = urlsplit(origin).netloc
+    except ValueError:
+        return True
+    return netloc.lower() != host_header.lower()
+
+
+async def refuse_cross_origin(request: Request) -> None:
+    """A route dependency for a GET that changes state (hermes-webui's `GET /api/chat/cancel`, kept because
+    its page calls it): refused from another site's page exactly like a POST."""
+    if is_cross_origin(request.headers, request.headers.get("host", "")):
+        raise Forbidden("Cross-origin request refused")
+
+
 class SecurityMiddleware:
     def __init__(self, app: ASGIApp, *, bound_host: str, allowed_hosts: Iterable[str], max_body: int) -> None:
         self.app = app
@@ -65,12 +101,15 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if _url_bytes(scope) > MAX_URL_BYTES:
+            await _refuse(send, 414, "URL too long")
+            return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         host_header = headers.get("host", "")
         if not self.any_host and _host_name(host_header) not in self.hosts:
             await _refuse(send, 400, "Host header is not allowed for this server")
             return
-        if scope["method"] not in _SAFE_METHODS and self._cross_origin(headers, host_header):
+        if scope["method"] not in _SAFE_METHODS and is_cross_origin(headers, host_header):
             await _refuse(send, 403, "Cross-origin request refused")
             return
         length = headers.get("content-length")
@@ -102,16 +141,6 @@ class SecurityMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
-
-    def _cross_origin(self, headers: dict[str, str], host_header: str) -> bool:
-        origin = headers.get("origin") or headers.get("referer")
-        if not origin or origin == "null":
-            return origin == "null"
-        try:
-            netloc = urlsplit(origin).netloc
-        except ValueError:
-            return True
-        return netloc.lower() != host_header.lower()
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0

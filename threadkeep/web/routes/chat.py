@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import Field
 
 from ...chat.sse import EventStreamResponse, resume_point
@@ -19,6 +19,7 @@ from ...chat.turns import Turns
 from ...errors import BadRequest, NotFound
 from ...sessions.store import SessionBusy, SessionStore
 from ..responses import JsonReply, reply
+from ..security import refuse_cross_origin
 from .deps import AppSettings, Body, NotBlank, QuerySessionId, SessionRef, Store, WholeNumber, check_session_id
 from .sessions import Workspace
 from .workspaces import Book
@@ -113,7 +114,9 @@ async def _cancel(request: Request, store: SessionStore, stream_id: str) -> Json
                   "session_id": status.get("session_id")})
 
 
-@router.get("/api/chat/cancel")
+# hermes-webui's page cancels with a GET, so the GET stays; as it changes state, it is refused from another
+# site's page like a POST (our own page uses the POST).
+@router.get("/api/chat/cancel", dependencies=[Depends(refuse_cross_origin)])
 async def cancel_get(request: Request, store: Store, stream_id: StreamId) -> JsonReply:
     return await _cancel(request, store, stream_id)
 

@@ -43,7 +43,10 @@ def _whole(value: Any) -> Any:
 
 # A whole number in a JSON body (bodies are otherwise strict).
 WholeNumber = Annotated[int, BeforeValidator(_whole)]
-Count = Annotated[WholeNumber, Field(ge=0, le=2**31 - 1)]
+# The most an INTEGER column holds on PostgreSQL (seq, message_count): a larger count or seq in a request is a
+# 400, never the driver's overflow (a 500).
+INT32_MAX = 2**31 - 1
+Count = Annotated[WholeNumber, Field(ge=0, le=INT32_MAX)]
 # What one message in a body looks like (`sessions.messages.Message.from_dict` has the last word).
 MESSAGE_SCHEMA: dict[str, Any] = {
     "type": "object",

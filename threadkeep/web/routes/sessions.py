@@ -16,7 +16,7 @@ from ...errors import BadRequest
 from ...sessions.messages import MessageError, parse_messages
 from ...sessions.session import DEFAULT_TITLE
 from ..responses import JsonReply, reply
-from .deps import Body, Messages, Projects, QuerySessionId, SessionRef, Store, check_session_id
+from .deps import INT32_MAX, Body, Messages, Projects, QuerySessionId, SessionRef, Store, check_session_id
 from .workspaces import Book
 
 router = APIRouter(tags=["sessions"])
@@ -115,7 +115,7 @@ async def get_session(
     store: Store,
     messages: Annotated[int, Query(ge=0, le=1)] = 1,
     msg_limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-    msg_before: Annotated[int | None, Query(ge=0)] = None,
+    msg_before: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None,
 ) -> JsonReply:
     """A session; `messages=0` for metadata only; `msg_limit` (+ `msg_before`) pages newest-first."""
     if not messages:
