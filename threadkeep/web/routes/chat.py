@@ -20,7 +20,7 @@ from ...errors import BadRequest, NotFound
 from ...sessions.store import SessionBusy, SessionStore
 from ..responses import JsonReply, reply
 from ..security import refuse_cross_origin
-from .deps import AppSettings, Body, NotBlank, QuerySessionId, SessionRef, Store, WholeNumber, check_session_id
+from .deps import AppSettings, Body, NotBlank, QuerySessionId, SessionRef, Store, check_session_id, whole_number
 from .sessions import Workspace
 from .workspaces import Book
 
@@ -38,7 +38,7 @@ class StartChat(SessionRef):
 
 
 class ClearQueue(SessionRef):
-    queue_id: Annotated[WholeNumber, Field(ge=1, le=2**53 - 1)] | None = None
+    queue_id: whole_number(1, 2**53 - 1) | None = None  # type: ignore[valid-type]
 
 
 class CancelBody(Body):

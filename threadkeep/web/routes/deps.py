@@ -36,17 +36,23 @@ def check_session_id(value: str) -> str:
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # sessions.session.valid_session_id, as the schema says it
 SessionId = Annotated[str, Field(min_length=1, max_length=64, pattern=SESSION_ID_PATTERN)]
 NotBlank = Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
+
+
 def _whole(value: Any) -> Any:
     """3.0 is the whole number 3 (JSON has one number type); 3.5, "3" and true stay what they are: refused."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-# A whole number in a JSON body (bodies are otherwise strict).
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
+def whole_number(ge: int, le: int) -> Any:
+    """A whole number from `ge` to `le` in a JSON body (bodies are otherwise strict). The bounds come before the
+    validator, so the OpenAPI schema shows them as minimum/maximum."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_whole)]
+
+
 # The most an INTEGER column holds on PostgreSQL (seq, message_count): a larger count or seq in a request is a
 # 400, never the driver's overflow (a 500).
 INT32_MAX = 2**31 - 1
-Count = Annotated[WholeNumber, Field(ge=0, le=INT32_MAX)]
+Count = whole_number(0, INT32_MAX)
 # What one message in a body looks like (`sessions.messages.Message.from_dict` has the last word).
 MESSAGE_SCHEMA: dict[str, Any] = {
     "type": "object",
