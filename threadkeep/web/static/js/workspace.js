@@ -231,6 +231,7 @@ function switchSession(id, session) {
   remember();
   closeMenu({ restore: false });
   ws.epoch += 1;
+  ws.refreshing = false;
   ws.sessionId = id || null;
   ws.sessionError = null;
   ws.dirs.clear();
@@ -320,11 +321,15 @@ async function loadDir(path) {
 /** Reload the root and every open folder (and the previewed file unless it is being edited). */
 async function refresh({ first = false, preview = !first } = {}) {
   if (!ws.sessionId || !ws.workspace) return;
+  const epoch = ws.epoch;
   ws.refreshing = true;
   renderHead();
   if (first) renderTree();
   const folders = [".", ...[...ws.expanded].filter((p) => p !== ".")];
   await Promise.all(folders.map((p) => loadDir(p)));
+  // Another session (or workspace) took over while the folders loaded: this refresh is not its own, and must not
+  // reopen or replace what that session is restoring (its unsaved draft).
+  if (epoch !== ws.epoch) return;
   ws.refreshing = false;
   renderHead();
   renderTree();
