@@ -138,9 +138,9 @@ async def test_fifty_wrong_passwords_lock_the_account_with_backoff_not_others(us
         # ...but another account behind the same address still logs in.
         other = await client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD})
         assert other.status_code == 200
-    # The backoff grows: each further failure after the lock doubles it (the first lock is 2 s).
+    # Still locked afterwards (how long is left depends on this machine's speed; the doubling is tested below).
     row = await users_app.state.accounts.throttle.check(["user:alice"])
-    assert row is not None and row.retry_after >= 2 and waits[0] >= 1
+    assert row is not None and row.retry_after >= 1 and waits[0] >= 1
     events = [e.event for e in await users_app.state.accounts.audit.page(limit=200)]
     assert "login_locked" in events and "login_failed" in events and "login_blocked" in events
 
